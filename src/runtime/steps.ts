@@ -84,37 +84,54 @@ export function fdLayout(preserveFds: number, joinNamespaces: readonly string[])
   return { preserveFds, report: base, sync: base + 1, namespaces, rootfs, firstFree: rootfs + 1 };
 }
 
+/**
+ * How the child's user process is released. The executor withholds the first byte ('/')
+ * of the absolute execve path and the gate's read delivers it, so if the gate fails in
+ * any way the path is empty and execve fails with ENOENT: the chain cannot branch, but
+ * it still fails closed.
+ *  - `pipe`: the parent that spawned the child writes the byte (berth run, berth exec);
+ *  - `fifo`: the child opens this FIFO O_RDONLY and blocks until `berth start` opens it
+ *    for writing and writes the byte (berth create, which exits meanwhile).
+ */
+export type Gate = { kind: 'pipe' } | { kind: 'fifo'; path: string };
+
 /** A planned container process: what clone() gets and what the child then runs. */
 export interface Plan {
-  /** CLONE_NEW* flags for the one clone() call (SIGCHLD is added by the executor). */
+  /** CLONE_NEW* flags for the one clone() call (the executor adds SIGCHLD). */
   cloneFlags: number;
-  /** Namespaces joined by path: type -> host path, opened by the parent. */
+  /** Namespaces joined by path: type -> host path, opened by the parent before clone. */
   joinNamespaces: { type: string; path: string }[];
   fds: FdLayout;
-  /** Absolute host path of the root filesystem. */
+  /** Absolute host path of the root filesystem (opened O_PATH by the parent as fds.rootfs). */
   rootfs: string;
-  /** The child's steps, in order, up to and including the wait on the start gate. */
+  /**
+   * The child's steps, in order. Before the first one runs, the child has its fd table
+   * laid out and has waited for the parent's setup (id maps written, pid placed in its
+   * cgroups): steps that need those (setresuid, unshare(CLONE_NEWCGROUP)) may come first.
+   */
   steps: Step[];
-  /** The final execve of the user's process (run after the gate opens). */
+  /** The final execve of the user's process (args: absolute path, {strings: argv}, {strings: envp}). */
   exec: Step;
-  /** Written by the parent while the child waits (user namespaces): "0 1000 1\n". */
+  gate: Gate;
+  /** Written by the parent before the child's steps run (user namespaces): "0 1000 1\n". */
   uidMap?: string;
   gidMap?: string;
-  /** "deny" when the parent must write /proc/<pid>/setgroups before gid_map. */
+  /** Written to /proc/<pid>/setgroups before gid_map when set. */
   setgroups?: 'allow' | 'deny';
-  /** Steps after which the child waits for the parent to write the id maps. */
-  waitForIdMapsAfter?: number;
-  /** What the parent checks in /proc/<pid>/status before opening the gate. */
-  expect: {
-    uid?: number;
-    gid?: number;
-    groups?: number[];
-    capBnd?: bigint;
-    capEff?: bigint;
-    capPrm?: bigint;
-    capInh?: bigint;
-    capAmb?: bigint;
-    noNewPrivs?: boolean;
-    seccomp?: 0 | 2;
-  };
+  /** What the parent checks in /proc/<pid>/status before it lets the gate open. */
+  expect: Expectations;
+}
+
+export interface Expectations {
+  uid?: number;
+  gid?: number;
+  groups?: number[];
+  capBnd?: bigint;
+  capEff?: bigint;
+  capPrm?: bigint;
+  capInh?: bigint;
+  capAmb?: bigint;
+  noNewPrivs?: boolean;
+  /** 0: no seccomp filter, 2: a filter is installed. */
+  seccomp?: 0 | 2;
 }
