@@ -9,7 +9,7 @@ export function parseSignal(text: string | number): number {
   const word = String(text).trim().toUpperCase();
   if (/^\d+$/.test(word)) {
     const n = Number(word);
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    if (n <= SIGRTMAX) return n; // 0 checks that the process exists, as kill(2)
     throw new BerthError(`unknown signal ${JSON.stringify(String(text))}`);
   }
   const name = word.startsWith('SIG') ? word : `SIG${word}`;
