@@ -16,7 +16,7 @@ export const builder = (y: Argv<GlobalOptions>) =>
 
 export function handler(args: GlobalOptions & { containerId: string; signal: string; all: boolean }): void {
   const signal = parseSignal(args.signal);
-  const container = new StateStore(args.root).open(String(args.containerId), 'shared');
+  const container = new StateStore(args.root).open(String(args.containerId), 'none');
   try {
     const record = container.read();
     if (container.status(record) === 'stopped') throw new BerthError('container not running');

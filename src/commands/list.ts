@@ -35,7 +35,7 @@ function listContainers(store: StateStore): Listed[] {
   for (const id of store.ids()) {
     let container;
     try {
-      container = store.open(id, 'shared');
+      container = store.open(id, 'none');
     } catch (error) {
       // Deleted meanwhile, or a directory that is no container (a stray name): skip it.
       if (error instanceof BerthError) continue;

@@ -1,8 +1,9 @@
 // What several lifecycle commands share: signalling the container process without ever
 // hitting a process that merely reuses its pid, waiting for it to die, and destroying
 // a container (process, cgroups, state directory, poststop hooks).
-import { closeSync } from 'node:fs';
+import { closeSync, constants, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { check, fn, SysError } from '../../bindings/libc.js';
+import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { runHooksWarning, type Hooks } from './hooks.js';
@@ -17,6 +18,15 @@ const ESRCH = 3;
 /** Signal every process of the container's cgroup (kill --all). */
 export function signalAllInCgroup(_record: ContainerRecord, _signal: number): void {
   throw new BerthError('kill --all: not supported yet (needs the container\'s cgroup)');
+}
+
+/**
+ * Create the container's cgroups, apply linux.resources and move `pid` into them while
+ * the child still waits for setup. Returns what removeCgroups and friends need later
+ * (stored as record.cgroups). Nothing yet: berth does not manage cgroups so far.
+ */
+export function applyCgroups(_config: Config, _id: string, _pid: number): unknown {
+  return undefined;
 }
 
 /** Remove the cgroups create made for the container (record.cgroups); nothing yet. */
@@ -68,4 +78,45 @@ export async function destroyContainer(container: LockedContainer, record: Conta
   container.remove();
   const hooks = (record.config as { hooks?: Hooks }).hooks;
   if (hooks?.poststop?.length) await runHooksWarning('poststop', hooks, ociState(record, 'stopped'), record.bundle);
+}
+
+/**
+ * Open the exec FIFO gate of a created container: the child blocks in open(O_RDONLY) on
+ * it, and the byte written here is the first one of the path it then execs. Non-blocking,
+ * so a child that is gone is an error (ENXIO: no reader) instead of a hang.
+ */
+export function openFifoGate(fifoPath: string): void {
+  let fd: number;
+  try {
+    fd = openSync(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENXIO') throw new BerthError('container process is not waiting to start (it has died)');
+    throw new BerthError(`cannot open ${fifoPath}: ${code ?? (error as Error).message}`);
+  }
+  try {
+    writeSync(fd, '/');
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(fifoPath);
+}
+
+/**
+ * Wait until the released child has replaced itself with the user's process (its
+ * /proc/<pid>/exe no longer is this node binary), so poststart hooks run after the
+ * process started, as runtime.md requires. Gives up quietly when the child dies.
+ */
+export async function waitForExec(record: ContainerRecord, timeoutMs = 2_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && isAlive(record.pid, record.pidStartTime)) {
+    let exe: string;
+    try {
+      exe = readlinkSync(`/proc/${record.pid}/exe`);
+    } catch {
+      return;
+    }
+    if (exe !== process.execPath) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
 }

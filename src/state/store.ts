@@ -1,11 +1,12 @@
 // The state store: one directory per container under --root, each holding state.json
 // and, between create and start, exec.fifo.
 //
-// Locking: every command that reads or changes a container holds flock(2) on the
+// Locking: every command that changes a container holds flock(2) on the
 // container's directory itself (opened O_RDONLY|O_DIRECTORY). The kernel drops that lock
 // when berth exits however it exits, so there is no lock file whose mere existence could
-// go stale. Creation is atomic because mkdir is: of two `create`s of one id, exactly one
-// gets the directory and the other EEXIST.
+// go stale. Readers need no lock: state.json is only ever replaced by rename. Creation
+// is atomic because mkdir is: of two `create`s of one id, exactly one gets the directory
+// and the other EEXIST.
 import {
   closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync,
   renameSync, rmSync, statSync, writeSync,
@@ -24,7 +25,7 @@ function notFound(id: string): BerthError {
   return new BerthError(`container "${id}" does not exist`);
 }
 
-/** A container directory that this process holds locked until close() or remove(). */
+/** An open container directory, held locked (if it was opened so) until close() or remove(). */
 export class LockedContainer {
   private fd: number | null;
 
@@ -125,9 +126,15 @@ export class StateStore {
     }
   }
 
-  /** Open an existing container and lock it: shared to read, exclusive to change it. */
-  open(id: string, mode: 'shared' | 'exclusive'): LockedContainer {
-    return this.lock(id, this.dirOf(id), mode === 'shared' ? LOCK_SH : LOCK_EX);
+  /**
+   * Open an existing container: exclusive to change it, shared to keep it from changing
+   * meanwhile, or no lock at all to read it (state.json is replaced atomically, so a
+   * reader needs none; and a hook that runs `berth state` while create or delete holds
+   * the lock must not wait for that very lock).
+   */
+  open(id: string, lock: 'none' | 'shared' | 'exclusive'): LockedContainer {
+    const operations = { none: null, shared: LOCK_SH, exclusive: LOCK_EX };
+    return this.lock(id, this.dirOf(id), operations[lock]);
   }
 
   /** Ids of every container directory under root, sorted (as runc lists them). */
@@ -142,7 +149,7 @@ export class StateStore {
     return names.sort();
   }
 
-  private lock(id: string, dir: string, operation: number): LockedContainer {
+  private lock(id: string, dir: string, operation: number | null): LockedContainer {
     let fd: number;
     try {
       fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
@@ -152,7 +159,7 @@ export class StateStore {
       throw new BerthError(`cannot open state directory ${dir}: ${(error as Error).message}`);
     }
     try {
-      flock(fd, operation);
+      if (operation !== null) flock(fd, operation);
       // While we waited, the holder may have deleted the container (and someone may
       // even have created a new one of the same id): the directory we locked must still
       // be the one at that path.
