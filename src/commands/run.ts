@@ -1,5 +1,7 @@
+import { constants } from 'node:os';
 import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
+import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import { createContainer } from '../runtime/create-container.js';
 import { runHooksWarning, type Hooks } from '../runtime/hooks.js';
@@ -7,7 +9,6 @@ import { destroyContainer, signalContainer, waitForExec } from '../runtime/lifec
 import { ociState, StateStore, type ContainerRecord } from '../state/index.js';
 import { creationOptions, creationRequest, type CreationArgs } from './create.js';
 import { COMMANDS } from './index.js';
-import { constants } from 'node:os';
 
 export const command = 'run <container-id>';
 export const describe = COMMANDS['run']!;
@@ -57,10 +58,16 @@ async function forwardingSignals(record: ContainerRecord, wait: () => Promise<nu
 }
 
 async function deleteStopped(root: string, id: string): Promise<void> {
-  const container = new StateStore(root).open(id, 'exclusive');
   try {
-    await destroyContainer(container, container.read());
-  } finally {
-    container.close();
+    const container = new StateStore(root).open(id, 'exclusive');
+    try {
+      await destroyContainer(container, container.read());
+    } finally {
+      container.close();
+    }
+  } catch (error) {
+    // Someone deleted it meanwhile: the container's exit status still is the answer.
+    if (!(error instanceof BerthError)) throw error;
+    log.warn(`after the container exited: ${error.message}`);
   }
 }

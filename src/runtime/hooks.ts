@@ -53,6 +53,8 @@ function runHook(hook: Hook, stdin: string, cwd: string): Promise<string | null>
       env: envObject(hook.env ?? []),
       cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so a timeout kills whatever the hook started too.
+      detached: true,
     });
     let output = '';
     const collect = (chunk: Buffer) => {
@@ -70,7 +72,7 @@ function runHook(hook: Hook, stdin: string, cwd: string): Promise<string | null>
         ? undefined
         : setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            killGroup(child.pid);
           }, hook.timeout * 1000);
 
     const tail = () => (output.trim() ? `: ${output.trim()}` : '');
@@ -96,4 +98,13 @@ function envObject(env: readonly string[]): Record<string, string> {
     if (eq > 0) result[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return result;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
