@@ -8,7 +8,10 @@ import type { Config } from '../config/types.js';
 import type { Gate, Plan } from './steps.js';
 
 /** What the planner learns about the host before it plans (opaque to the lifecycle). */
-export type HostFacts = Record<string, unknown>;
+export interface HostFacts {
+  fs: unknown;
+  process: unknown;
+}
 
 export interface PlanRequest {
   config: Config;
@@ -28,8 +31,14 @@ interface LoaderModule {
 
 interface PlannerModule {
   plan(req: PlanRequest): Plan;
-  gatherFsHostFacts(config: Config, bundle: string, rootfs: string): HostFacts;
-  gatherProcessHostFacts(config: Config, rootfs: string): Promise<HostFacts>;
+}
+
+interface FsHostModule {
+  gatherFsHostFacts(config: Config, bundle: string, rootfs: string): Promise<unknown>;
+}
+
+interface ProcessHostModule {
+  gatherProcessHostFacts(config: Config, rootfs: string): Promise<unknown>;
 }
 
 async function load<T>(path: string, what: string): Promise<T> {
@@ -51,7 +60,7 @@ export function planner(): Promise<PlannerModule> {
 
 /** Everything the planner needs to know about the host for this config. */
 export async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
-  const { gatherFsHostFacts, gatherProcessHostFacts } = await planner();
-  // ASSUMPTION: HostFacts is the union of both gatherers' facts; adjust when the planner lands.
-  return { ...gatherFsHostFacts(config, bundle, rootfs), ...(await gatherProcessHostFacts(config, rootfs)) };
+  const fsHost = await load<FsHostModule>(['.', 'planner', 'fs-host.js'].join('/'), 'the planner');
+  const processHost = await load<ProcessHostModule>(['.', 'planner', 'process-host.js'].join('/'), 'the planner');
+  return { fs: await fsHost.gatherFsHostFacts(config, bundle, rootfs), process: await processHost.gatherProcessHostFacts(config, rootfs) };
 }
