@@ -35,6 +35,11 @@ t.test('the base fixture is valid: every rule below is triggered by its own muta
   t.same(validateConfig(base(), { forCreate: true }), []);
 });
 
+t.test('a config that sets every field of the runtime-spec for Linux is valid', async (t) => {
+  const everyField = JSON.parse(readFileSync(join(repoRoot, 'test/fixtures/config/every-field.json'), 'utf8'));
+  t.same(validateConfig(everyField, { forCreate: true }), []);
+});
+
 t.test('a string uid and an unknown namespace type are reported together, by their paths', async (t) => {
   const config = base();
   config.process.user.uid = '0';
