@@ -69,19 +69,24 @@ function segmentsOf(error: ErrorObject, document: unknown): PathSegment[] {
 
 /**
  * ajv's errors as Problems: one per field and message, in document order of discovery.
- * Type errors on the same field (from anyOf/oneOf branches) merge into one "a or b";
+ * Type and const errors on the same field (from anyOf/oneOf branches) merge into one
+ * "must be a string or an integer" / "must be one of: a, b";
  * an anyOf/oneOf summary is dropped when its branches said something more precise, and
  * kept as "does not match any allowed form" when they did not.
  */
 export function schemaProblems(errors: readonly ErrorObject[] | null | undefined, document: unknown): Problem[] {
-  const byPath = new Map<string, { types: string[]; messages: string[] }>();
+  const byPath = new Map<string, { types: string[]; allowed: unknown[]; messages: string[] }>();
   const unexplained: string[] = [];
   for (const error of errors ?? []) {
     const path = jsonPath(segmentsOf(error, document));
-    const entry = byPath.get(path) ?? { types: [], messages: [] };
+    const entry = byPath.get(path) ?? { types: [], allowed: [], messages: [] };
     byPath.set(path, entry);
     if (error.keyword === 'type') {
       entry.types.push(...String((error.params as { type: string }).type).split(','));
+      continue;
+    }
+    if (error.keyword === 'const') {
+      entry.allowed.push((error.params as { allowedValue: unknown }).allowedValue);
       continue;
     }
     const text = message(error);
@@ -89,13 +94,19 @@ export function schemaProblems(errors: readonly ErrorObject[] | null | undefined
     else if (!entry.messages.includes(text)) entry.messages.push(text);
   }
   const problems: Problem[] = [];
-  for (const [path, { types, messages }] of byPath) {
+  for (const [path, { types, allowed, messages }] of byPath) {
     if (types.length > 0) problems.push({ path, message: `must be ${[...new Set(types)].map(typeWord).join(' or ')}` });
+    if (allowed.length === 1) problems.push({ path, message: `must be ${String(allowed[0])}` });
+    if (allowed.length > 1) problems.push({ path, message: `must be one of: ${[...new Set(allowed)].map(String).join(', ')}` });
     for (const text of messages) problems.push({ path, message: text });
   }
   for (const path of unexplained) {
-    const explained = problems.some((p) => p.path === path || p.path.startsWith(path === '' ? '' : `${path}.`) || p.path.startsWith(`${path}[`));
-    if (!explained) problems.push({ path, message: 'does not match any allowed form' });
+    if (!problems.some((p) => isWithin(p.path, path))) problems.push({ path, message: 'does not match any allowed form' });
   }
   return problems;
+}
+
+/** Whether a problem at `path` is about the value at `parent` or something inside it. */
+function isWithin(path: string, parent: string): boolean {
+  return parent === '' || path === parent || path.startsWith(`${parent}.`) || path.startsWith(`${parent}[`);
 }
