@@ -2,7 +2,7 @@
 // prose) apply to fields in relation to each other. Every rule is a pure function of a
 // schema-valid config; each problem names the field to fix.
 import { posix } from 'node:path';
-import type { Config, Hook, LinuxNamespace, NamespaceType } from './types.js';
+import type { Config, Hook, LinuxNamespace, Mount, NamespaceType } from './types.js';
 import { CAPABILITIES, RLIMITS, sysctlNamespace } from './linux-names.js';
 import { jsonPath, type Problem } from './problem.js';
 
@@ -135,16 +135,23 @@ const hostnameRules: Rule = (config) => {
 // runtime-spec: destinations SHOULD be absolute and relative ones are taken relative to
 // "/"; runc 1.1 accepts them with a warning. berth does the same, so that bundles that
 // work with runc work with berth, while the user still hears about it.
+function mountDestinationProblems(destination: string, i: number): Problem[] {
+  if (isAbsolute(destination)) return [];
+  const where = JSON.stringify(posix.join('/', destination));
+  return [{ path: `mounts[${i}].destination`, message: `${JSON.stringify(destination)} is not absolute; it is mounted at ${where}`, warning: true }];
+}
+
+// An id-mapped mount maps both owners: with one table alone the kernel refuses it.
+function mountMappingProblems(mount: Mount, i: number): Problem[] {
+  const uid = (mount.uidMappings ?? []).length > 0;
+  const gid = (mount.gidMappings ?? []).length > 0;
+  if (uid === gid) return [];
+  const missing = uid ? 'gidMappings' : 'uidMappings';
+  return [{ path: `mounts[${i}].${missing}`, message: `is required: an id-mapped mount needs both uidMappings and gidMappings` }];
+}
+
 const mountRules: Rule = ({ mounts }) =>
-  (mounts ?? []).flatMap((mount, i) =>
-    isAbsolute(mount.destination)
-      ? []
-      : [{
-          path: `mounts[${i}].destination`,
-          message: `${JSON.stringify(mount.destination)} is not absolute; it is mounted at ${JSON.stringify(posix.join('/', mount.destination))}`,
-          warning: true,
-        }],
-  );
+  (mounts ?? []).flatMap((mount, i) => [...mountDestinationProblems(mount.destination, i), ...mountMappingProblems(mount, i)]);
 
 const deviceRules: Rule = (config) => {
   const problems: Problem[] = [];
@@ -206,7 +213,8 @@ const sysctlRules: Rule = (config) => {
   return Object.keys(config.linux?.sysctl ?? {}).flatMap((key): Problem[] => {
     const path = jsonPath(['linux', 'sysctl', key]);
     if (!SYSCTL_KEY.test(key)) return [{ path, message: 'is not a sysctl name (such as net.ipv4.ip_forward)' }];
-    const needed = sysctlNamespace(key);
+    // sysctl(8) accepts "/" for "." (net/ipv4/ip_forward); the namespace is the same.
+    const needed = sysctlNamespace(key.replaceAll('/', '.'));
     if (needed === undefined) return [{ path, message: 'is not namespaced: setting it would change the host' }];
     if (!own.has(needed)) {
       return [{ path, message: `needs ${NAMESPACE_HINT[needed]} namespace: add {"type": "${needed}"} to linux.namespaces` }];
