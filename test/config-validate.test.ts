@@ -84,6 +84,8 @@ t.test('unknown fields are allowed where the runtime-spec allows them', async (t
   config.process.berthFuture = true;
   config.linux.someNewThing = { x: 1 };
   config.org_example = 'x';
+  config.process.capabilities.future = 5;
+  config.hooks.someday = [{ path: 'relative' }];
   t.same(validateConfig(config), []);
 });
 

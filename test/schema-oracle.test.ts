@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import ajvDraft04 from 'ajv-draft-04';
 import { validateConfigSchema, validateFeaturesSchema, validateStateSchema } from '../src/generated/validators.js';
 import { parseJson } from '../src/config/json.js';
+import { validateConfig } from '../src/config/validate.js';
 import { berth } from './helpers/berth.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -318,7 +319,20 @@ t.test('the oracle', { skip: ABSENT }, async (t) => {
     const reached = new Set(bases.flatMap((b) => [...documentFieldPaths(b.document, ours)]));
     t.same([...ours].filter((f) => !reached.has(f)), [], `the corpus sets each of the ${ours.size} fields of berth's schema`);
     const tally = newTally();
-    for (const base of bases) compare('config', official.config, [base, ...mutations(base)], tally);
+    const crashes: string[] = [];
+    for (const base of bases) {
+      const corpus = [base, ...mutations(base)];
+      compare('config', official.config, corpus, tally);
+      // Whatever the document, validation answers with problems: it never throws.
+      for (const { name, document } of corpus) {
+        try {
+          validateConfig(document, { forCreate: true });
+        } catch (error) {
+          crashes.push(`${name}: ${(error as Error).message}`);
+        }
+      }
+    }
+    t.same(crashes, [], 'full validation (schema and semantic rules) never throws');
     t.same(tally.unexplained, [], `no unexplained disagreement in ${tally.compared} configs`);
     t.ok(tally.compared > 10000, `a large corpus (${tally.compared} configs)`);
     for (const rule of DISAGREEMENTS.filter((d) => d.kind === 'config')) {

@@ -2,7 +2,7 @@
 // prose) apply to fields in relation to each other. Every rule is a pure function of a
 // schema-valid config; each problem names the field to fix.
 import { posix } from 'node:path';
-import type { Config, Hook, LinuxNamespace, Mount, NamespaceType } from './types.js';
+import type { Config, LinuxNamespace, Mount, NamespaceType } from './types.js';
 import { CAPABILITIES, RLIMITS, sysctlNamespace } from './linux-names.js';
 import { jsonPath, type Problem } from './problem.js';
 
@@ -16,6 +16,15 @@ export interface SemanticOptions {
 type Rule = (config: Config, options: SemanticOptions) => Problem[];
 
 const isAbsolute = (path: string) => path.startsWith('/');
+
+function mustBeAbsolute(path: string, value: string): Problem[] {
+  return isAbsolute(value) ? [] : [{ path, message: `must be an absolute path, got ${JSON.stringify(value)}` }];
+}
+
+// The schema allows fields it does not know, so rules walk the known names only: an
+// unknown field may hold anything.
+const CAPABILITY_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+const HOOK_STAGES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 
 /** The entry of each namespace type, and where it is first listed. */
 function namespaces(config: Config): Map<NamespaceType, { index: number; ns: LinuxNamespace }> {
@@ -40,14 +49,13 @@ const processRules: Rule = ({ process }) => {
   if (!process.args || process.args.length === 0) {
     problems.push({ path: 'process.args', message: 'must name the program to run (at least one entry)' });
   }
-  if (!isAbsolute(process.cwd)) problems.push({ path: 'process.cwd', message: `must be an absolute path, got ${JSON.stringify(process.cwd)}` });
-  return problems;
+  return [...problems, ...mustBeAbsolute('process.cwd', process.cwd)];
 };
 
 const capabilityRules: Rule = ({ process }) => {
   const problems: Problem[] = [];
-  for (const [set, names] of Object.entries(process?.capabilities ?? {})) {
-    (names as string[]).forEach((name, i) => {
+  for (const set of CAPABILITY_SETS) {
+    (process?.capabilities?.[set] ?? []).forEach((name, i) => {
       if (!CAPABILITIES.includes(name)) {
         problems.push({ path: jsonPath(['process', 'capabilities', set, i]), message: `unknown capability ${JSON.stringify(name)}` });
       }
@@ -87,9 +95,7 @@ const namespaceRules: Rule = (config) => {
     } else {
       first.set(ns.type, i);
     }
-    if (ns.path !== undefined && !isAbsolute(ns.path)) {
-      problems.push({ path: `linux.namespaces[${i}].path`, message: `must be an absolute path, got ${JSON.stringify(ns.path)}` });
-    }
+    if (ns.path !== undefined) problems.push(...mustBeAbsolute(`linux.namespaces[${i}].path`, ns.path));
   });
   return problems;
 };
@@ -156,9 +162,7 @@ const mountRules: Rule = ({ mounts }) =>
 const deviceRules: Rule = (config) => {
   const problems: Problem[] = [];
   (config.linux?.devices ?? []).forEach((device, i) => {
-    if (!isAbsolute(device.path)) {
-      problems.push({ path: `linux.devices[${i}].path`, message: `must be an absolute path, got ${JSON.stringify(device.path)}` });
-    }
+    problems.push(...mustBeAbsolute(`linux.devices[${i}].path`, device.path));
     if (device.type !== 'p') {
       for (const field of ['major', 'minor'] as const) {
         if (device[field] === undefined) {
@@ -170,14 +174,10 @@ const deviceRules: Rule = (config) => {
   return problems;
 };
 
-function hookProblems(stage: string, hooks: Hook[] | undefined): Problem[] {
-  return (hooks ?? []).flatMap((hook, i) =>
-    isAbsolute(hook.path) ? [] : [{ path: `hooks.${stage}[${i}].path`, message: `must be an absolute path, got ${JSON.stringify(hook.path)}` }],
-  );
-}
-
 const hookRules: Rule = ({ hooks }) =>
-  Object.entries(hooks ?? {}).flatMap(([stage, list]) => hookProblems(stage, list as Hook[]));
+  HOOK_STAGES.flatMap((stage) =>
+    (hooks?.[stage] ?? []).flatMap((hook, i) => mustBeAbsolute(`hooks.${stage}[${i}].path`, hook.path)),
+  );
 
 function systemdCgroupsPath(path: string): string | undefined {
   const parts = path.split(':');
