@@ -168,7 +168,7 @@ function workingDirectory(cwd: string | undefined): string {
     throw new BerthError(`process.cwd: ${JSON.stringify(cwd)} is not an absolute path`);
   }
   cString(cwd, 'process.cwd');
-  return posix.normalize(cwd);
+  return posix.resolve(cwd);
 }
 
 function personalitySteps(personality: { domain?: string; flags?: string[] } | undefined): Step[] {
