@@ -242,6 +242,7 @@ t.test('what the runtime itself has is inherited in the expectations', async (t)
   const inherited = { bounding: bit(CAP_KILL, CAP_CHOWN), noNewPrivs: true, seccomp: 2 as const };
   const p = plan(config({ capabilities: { bounding: ['CAP_KILL', 'CAP_SYSLOG'] } }), context({ inherited }));
   t.same([p.expect.capBnd, p.expect.noNewPrivs, p.expect.seccomp], [bit(CAP_KILL), true, 2]);
+  t.same(prctls(p.steps, PR_CAPBSET_DROP).map((s) => s.args[1]), [CAP_CHOWN], 'only caps still present are dropped');
   const q = plan(config(), context({ inherited: { ...inherited, noNewPrivs: false, seccomp: 0 } }));
   t.same([q.expect.noNewPrivs, q.expect.seccomp], [false, 0]);
 });

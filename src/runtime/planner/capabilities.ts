@@ -46,16 +46,23 @@ function raisableAmbient(sets: CapabilitySets): bigint {
   return sets.ambient & sets.permitted & sets.inheritable;
 }
 
+function allCaps(lastCap: number): bigint {
+  return (1n << BigInt(lastCap + 1)) - 1n;
+}
+
 function capsIn(mask: bigint, lastCap: number): number[] {
   const caps: number[] = [];
   for (let cap = 0; cap <= lastCap; cap++) if (mask & (1n << BigInt(cap))) caps.push(cap);
   return caps;
 }
 
-/** PR_CAPBSET_DROP for every capability not in the bounding set (needs CAP_SETPCAP: run while privileged). */
-export function boundingSteps(sets: CapabilitySets, lastCap: number): Step[] {
-  const all = (1n << BigInt(lastCap + 1)) - 1n;
-  return capsIn(all & ~sets.bounding, lastCap).map((cap) => ({
+/**
+ * PR_CAPBSET_DROP for every capability outside the bounding set that the process still
+ * has (`present`: the runtime's own bounding set, which the child inherits; dropping
+ * what is already gone would be a no-op step). Needs CAP_SETPCAP: run while privileged.
+ */
+export function boundingSteps(sets: CapabilitySets, lastCap: number, present = allCaps(lastCap)): Step[] {
+  return capsIn(present & ~sets.bounding, lastCap).map((cap) => ({
     call: 'prctl',
     args: [PR.CAPBSET_DROP, cap, 0, 0, 0],
     what: `drop ${CAPABILITIES[cap]} from the bounding set`,

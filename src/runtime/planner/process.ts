@@ -111,7 +111,7 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
     ...(seccomp && !nnp ? [seccomp] : []),
     ...(ctx.mode === 'create' ? mkdirSteps(cwd) : []),
     chdirStep(cwd),
-    ...boundingSteps(caps, lastCap),
+    ...boundingSteps(caps, lastCap, ctx.host.inherited?.bounding),
     keepCapsStep(true),
     ...userSteps(user),
     keepCapsStep(false),

@@ -3,7 +3,7 @@
 // lowered: raising one fails with EPERM at that step, which names the entry.
 import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
-import { RLIMIT, RLIM_INFINITY } from './process-consts.js';
+import { RLIMIT, RLIM_INFINITY, u64 } from './process-consts.js';
 
 // TODO: Config['process']['rlimits'] once the real schema is on main.
 export interface RlimitConfig {
@@ -22,8 +22,8 @@ export function rlimitSteps(rlimits: readonly RlimitConfig[] | undefined): Step[
     }
     if (seen.has(rlimit.type)) throw new BerthError(`${field}.type: ${rlimit.type} is set twice`);
     seen.add(rlimit.type);
-    const soft = limit(rlimit.soft, `${field}.soft`);
-    const hard = limit(rlimit.hard, `${field}.hard`);
+    const soft = u64(rlimit.soft, `${field}.soft`);
+    const hard = u64(rlimit.hard, `${field}.hard`);
     if (soft > hard) throw new BerthError(`${field}: soft limit ${soft} is above the hard limit ${hard}`);
     return {
       call: 'sys_prlimit64',
@@ -32,18 +32,6 @@ export function rlimitSteps(rlimits: readonly RlimitConfig[] | undefined): Step[
       field,
     };
   });
-}
-
-/**
- * A JSON number as an rlim_t. JSON cannot carry 2^64-1 exactly: the usual way to write
- * "unlimited", 18446744073709551615, parses as 2^64, so anything at or above 2^64 is
- * RLIM_INFINITY.
- */
-function limit(value: number, field: string): bigint {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new BerthError(`${field}: ${JSON.stringify(value)} is not a valid limit`);
-  }
-  return value >= 2 ** 64 ? RLIM_INFINITY : BigInt(value);
 }
 
 /** struct rlimit64 { __u64 rlim_cur; __u64 rlim_max; }, little-endian (x86_64, aarch64). */

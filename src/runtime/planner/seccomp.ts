@@ -4,7 +4,7 @@
 // so it cannot run in the cloned child), and the step that installs that BPF.
 import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
-import { SECCOMP, SECCOMP_FLAGS } from './process-consts.js';
+import { SECCOMP, SECCOMP_FLAGS, u64 } from './process-consts.js';
 
 // TODO: Config['linux']['seccomp'] once the real schema is on main.
 export interface SeccompConfig {
@@ -140,14 +140,6 @@ function condition(arg: NonNullable<SyscallRuleConfig['args']>[number], field: s
     throw new BerthError(`${field}.index: ${JSON.stringify(arg.index)} is not a system call argument (0-5)`);
   }
   return { arg: arg.index, op, a: u64(arg.value, `${field}.value`), b: u64(arg.valueTwo ?? 0, `${field}.valueTwo`) };
-}
-
-/** A JSON number as a u64; 2^64-1 is not representable and parses as 2^64: clamp it. */
-function u64(value: number, field: string): bigint {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-    throw new BerthError(`${field}: ${JSON.stringify(value)} is not an unsigned 64-bit integer`);
-  }
-  return value >= 2 ** 64 ? 0xffffffffffffffffn : BigInt(value);
 }
 
 /** An OCI action name as libseccomp's SCMP_ACT_* value (the kernel's SECCOMP_RET_*). */
