@@ -264,6 +264,7 @@ t.test('cwd: created component by component in create mode, then entered as root
   const p = plan(config({ cwd: '/srv/app/', user: { uid: 1000 } }));
   const mkdirs = p.steps.filter((s) => s.call === 'mkdir');
   t.same(mkdirs.map((s) => [s.args[0], s.args[1], s.ok]), [['/srv', 0o755, [EEXIST]], ['/srv/app', 0o755, [EEXIST]]]);
+  t.ok(p.steps.indexOf(mkdirs[1]!) < index(p.steps, (s) => s.call === 'umask'), 'created before process.user.umask applies, as runc');
   const chdir = index(p.steps, (s) => s.call === 'chdir');
   t.same(p.steps[chdir]!.args, ['/srv/app']);
   t.ok(chdir < index(p.steps, (s) => s.call === 'sys_setresuid'));

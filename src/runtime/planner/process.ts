@@ -2,10 +2,11 @@
 // pivot_root, hostname, sysctl), the steps that turn the child into the configured
 // process, in runc's order (libcontainer standard_init_linux.go and finalizeNamespace):
 //
-//   personality, umask, rlimits          while fully privileged
+//   personality, mkdir process.cwd,
+//   umask, rlimits                       while fully privileged
 //   no_new_privs                         before seccomp, as runc
 //   seccomp without no_new_privs         needs CAP_SYS_ADMIN: before any capability goes
-//   mkdir + chdir process.cwd            as root, before the uid change
+//   chdir process.cwd                    as root, before the uid change
 //   bounding set drops                   needs CAP_SETPCAP
 //   keepcaps, groups, gid, uid, keepcaps off, capset, ambient
 //   access(executable, X_OK)             as the final user: create fails, not start
@@ -105,11 +106,12 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
 
   const steps: Step[] = [
     ...personalitySteps(linux?.personality),
+    // Before the umask, as runc creates it before applying process.user.umask.
+    ...(ctx.mode === 'create' ? mkdirSteps(cwd) : []),
     umaskStep(process.user?.umask),
     ...rlimitSteps(process.rlimits),
     ...(nnp ? [noNewPrivsStep()] : []),
     ...(seccomp && !nnp ? [seccomp] : []),
-    ...(ctx.mode === 'create' ? mkdirSteps(cwd) : []),
     chdirStep(cwd),
     ...boundingSteps(caps, lastCap, ctx.host.inherited?.bounding),
     keepCapsStep(true),
