@@ -5,6 +5,8 @@
 // after a uid change, ambient raising) against what the planner predicts.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../src/config/types.js';
 import { gatherProcessHostFacts } from '../src/runtime/planner/process-host.js';
@@ -57,7 +59,7 @@ for (const step of steps) {
   const args = step.args.map(value);
   // raw syscalls take every argument as a u64; libc's prototypes want plain numbers
   const rc = step.call.startsWith('sys_') ? f(...args) : f(...args.map((a) => typeof a === 'bigint' ? Number(a) : a));
-  if (Number(rc) === -1 && step.call !== 'umask' && !(step.ok ?? []).includes(errno())) errors.push(step.what + ': errno ' + errno());
+  if (Number(rc) === -1 && step.call !== 'umask' && !(step.ok ?? []).includes(errno())) errors.push({ field: step.field, errno: errno() });
 }
 process.stdout.write(JSON.stringify({ errors, status: readFileSync('/proc/self/status', 'utf8') }));
 `;
@@ -71,12 +73,12 @@ function encode(arg: Arg): unknown {
   return typeof arg === 'bigint' ? String(arg) : arg;
 }
 
-function run(steps: Step[]): { errors: string[]; status: Map<string, string> } {
+function run(steps: Step[]): { errors: { field: string; errno: number }[]; status: Map<string, string> } {
   const repo = fileURLToPath(new URL('../..', import.meta.url));
   const input = JSON.stringify({ sys: SYS, steps: steps.map((s) => ({ ...s, args: s.args.map(encode) })) });
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', RUNNER], { cwd: repo, input, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
-  const out = JSON.parse(r.stdout) as { errors: string[]; status: string };
+  const out = JSON.parse(r.stdout) as { errors: { field: string; errno: number }[]; status: string };
   const status = new Map<string, string>();
   for (const line of out.status.split('\n')) {
     const colon = line.indexOf(':');
@@ -130,4 +132,17 @@ check('a non-root user without no_new_privs keeps exactly the capabilities capse
 
 check('a non-root user with no capabilities and a seccomp filter last', { user: { uid: 65534, gid: 65534 }, noNewPrivileges: true }, {
   seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat'], action: 'SCMP_ACT_ERRNO' }] },
+});
+
+t.test('raising a hard rlimit needs CAP_SYS_RESOURCE; without it the step fails naming its entry', async (t) => {
+  const hard = Number(/^Max open files\s+\d+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
+  const privileged = (hexMask(/^CapEff:\s*(\S+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]) >> 24n) & 1n;
+  const config = {
+    ociVersion: '1.3.0',
+    process: { args: ['/bin/true'], cwd: '/', rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_NOFILE', soft: hard + 1, hard: hard + 1 }] },
+  } as unknown as Config;
+  const host = await gatherProcessHostFacts(config, '/');
+  const plan = planProcess(config, { fds: fdLayout(0, []), userNamespace: false, mode: 'exec', host });
+  const { errors } = run(plan.steps.filter((s) => s.call === 'sys_prlimit64'));
+  t.same(errors, privileged ? [] : [{ field: 'process.rlimits[1]', errno: constants.errno.EPERM }]);
 });
