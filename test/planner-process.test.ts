@@ -180,6 +180,9 @@ t.test('user namespaces: setgroups denied is skipped; unmapped ids are errors', 
   t.throws(() => plan(config({ user: { uid: 70000 } }, linux), context({}, { userNamespace: true })), {
     message: /^process\.user\.uid: 70000 is not mapped in the user namespace \(linux\.uidMappings\)/,
   });
+  t.throws(() => plan(config({ user: { additionalGids: [1, 70000] } }, linux), context({}, { userNamespace: true })), {
+    message: /^process\.user\.additionalGids\[1\]: 70000 is not mapped/,
+  });
 });
 
 t.test('rlimits: prlimit64(0, resource, {cur, max}, NULL) in config order', async (t) => {

@@ -51,7 +51,7 @@ export function resolveUser(user: UserConfig | undefined, ctx: UserContext): Res
   if (ctx.userNamespace) {
     requireMapped(uid, ctx.uidMappings, 'process.user.uid', 'linux.uidMappings');
     requireMapped(gid, ctx.gidMappings, 'process.user.gid', 'linux.gidMappings');
-    groups.forEach((g) => requireMapped(g, ctx.gidMappings, 'process.user.additionalGids', 'linux.gidMappings'));
+    extra.forEach((g, i) => requireMapped(g, ctx.gidMappings, `process.user.additionalGids[${i}]`, 'linux.gidMappings'));
   }
   return { uid, gid, groups, skipGroups: ctx.userNamespace && ctx.setgroups === 'deny' };
 }
