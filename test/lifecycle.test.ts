@@ -1,16 +1,35 @@
 // Real containers, end to end, as root: the busybox bundle run through every lifecycle
 // command, and every failure checked for what it leaves behind (nothing).
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, openSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, berth } from './helpers/berth.js';
+import { BERTH, berth, type Result } from './helpers/berth.js';
 import { busyboxBundle, makeBusyboxBundle } from './helpers/bundle.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8');
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+
+/**
+ * berth for commands that leave a container process behind (create, run -d): that
+ * process keeps berth's stdout and stderr, so they go to files here, not to pipes whose
+ * end of file would only come when the container exits.
+ */
+function berthLeaving(args: string[]): Result {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-out-'));
+  try {
+    const out = openSync(join(dir, 'out'), 'w');
+    const err = openSync(join(dir, 'err'), 'w');
+    const r = spawnSync(process.execPath, [BERTH, ...args], { stdio: ['ignore', out, err], timeout: 60_000 });
+    closeSync(out);
+    closeSync(err);
+    return { status: r.status, signal: r.signal, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function stateOf(root: string, id: string) {
   const r = berth(['--root', root, 'state', id]);
@@ -111,7 +130,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     const id = uniqueId('cycle');
     cleanup(t, root, id);
     const pidFile = join(bundle.dir, 'pid');
-    const created = berth(['--root', root, 'create', '-b', bundle.dir, '--pid-file', pidFile, id]);
+    const created = berthLeaving(['--root', root, 'create', '-b', bundle.dir, '--pid-file', pidFile, id]);
     t.equal(created.status, 0, created.stderr);
 
     let state = stateOf(root, id);
@@ -121,18 +140,18 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.equal(state.bundle, bundle.dir);
     t.ok(existsSync(join(root, id, 'exec.fifo')));
 
-    const again = berth(['--root', root, 'create', '-b', bundle.dir, id]);
+    const again = berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]);
     t.equal(again.status, 1);
     t.match(again.stderr, `container "${id}" already exists`);
     t.equal(stateOf(root, id).pid, state.pid, 'the failed create left the first one alone');
 
-    t.equal(berth(['--root', root, 'start', id]).status, 0);
+    t.equal(berthLeaving(['--root', root, 'start', id]).status, 0);
     state = stateOf(root, id);
     t.equal(state.status, 'running');
     t.notOk(existsSync(join(root, id, 'exec.fifo')), 'start removes the FIFO');
     t.match(readFileSync(`/proc/${state.pid}/cmdline`, 'utf8'), /^sleep\x001000/, 'the user process runs');
 
-    const twice = berth(['--root', root, 'start', id]);
+    const twice = berthLeaving(['--root', root, 'start', id]);
     t.equal(twice.status, 1);
     t.match(twice.stderr, /cannot start an already running container/);
     const busy = berth(['--root', root, 'delete', id]);
@@ -142,7 +161,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     for (let i = 0; i < 200 && stateOf(root, id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
     t.equal(stateOf(root, id).status, 'stopped');
     t.match(berth(['--root', root, 'kill', id]).stderr, /container not running/);
-    t.match(berth(['--root', root, 'start', id]).stderr, /cannot start a container that has stopped/);
+    t.match(berthLeaving(['--root', root, 'start', id]).stderr, /cannot start a container that has stopped/);
     t.equal(berth(['--root', root, 'delete', id]).status, 0);
     t.notOk(existsSync(join(root, id)));
   });
@@ -152,7 +171,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     const bundle = busyboxBundle(t, ['sleep', '1000']);
     const id = uniqueId('detach');
     cleanup(t, root, id);
-    const r = berth(['--root', root, 'run', '-d', '-b', bundle.dir, id]);
+    const r = berthLeaving(['--root', root, 'run', '-d', '-b', bundle.dir, id]);
     t.equal(r.status, 0, r.stderr);
     const state = stateOf(root, id);
     t.equal(state.status, 'running');
@@ -178,7 +197,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     bundle.save();
     const id = uniqueId('hooks');
     cleanup(t, root, id);
-    t.equal(berth(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
+    t.equal(berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
     const pid = stateOf(root, id).pid;
     for (const name of ['prestart', 'createRuntime']) {
       const seen = JSON.parse(readFileSync(`${out}.${name}`, 'utf8'));
@@ -188,7 +207,7 @@ if (/not implemented yet/.test(probe.stderr)) {
       t.equal(seen.bundle, bundle.dir);
     }
     t.notOk(existsSync(`${out}.poststart`), 'poststart waits for start');
-    t.equal(berth(['--root', root, 'start', id]).status, 0);
+    t.equal(berthLeaving(['--root', root, 'start', id]).status, 0);
     t.equal(JSON.parse(readFileSync(`${out}.poststart`, 'utf8')).status, 'running');
     t.notOk(existsSync(`${out}.poststop`));
     t.equal(berth(['--root', root, 'delete', '--force', id]).status, 0);
@@ -204,7 +223,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     const id = uniqueId('fail');
     cleanup(t, root, id);
     const before = mountinfo();
-    const r = berth(['--root', root, 'create', '-b', bundleDir, id]);
+    const r = berthLeaving(['--root', root, 'create', '-b', bundleDir, id]);
     t.equal(r.status, 1);
     t.match(r.stderr, message);
     t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');

@@ -12,6 +12,7 @@
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { check, fn } from '../../bindings/libc.js';
+import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
@@ -20,7 +21,7 @@ import { SPEC_VERSION } from '../version.js';
 import { spawn, StepError, type Child } from './executor.js';
 import { runHooks, type Hooks } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
-import { gatherHostFacts, loader, planner } from './pending.js';
+import { gatherHostFacts, planner } from './pending.js';
 import type { Gate } from './steps.js';
 
 const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
@@ -57,7 +58,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const store = new StateStore(options.root);
   store.dirOf(options.id); // a bad id is refused before anything else happens
   const bundle = resolve(options.bundle);
-  const config = (await loader()).loadConfig(bundle);
+  const config = loadConfig(bundle);
   const fields = config as LifecycleConfig;
   refuseUnsupported(fields);
   const rootfs = resolve(bundle, fields.root?.path ?? 'rootfs');

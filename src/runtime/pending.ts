@@ -1,10 +1,11 @@
 // The collaborators create and run need that are still being written on other branches:
-// the config loader (src/config/load.ts), the planner (src/runtime/planner/index.ts).
+// the planner's fs half (src/runtime/planner/index.ts, fs-host.ts).
 // They are reached by module name at run time, with their documented signatures here,
 // so that the lifecycle compiles and is tested as soon as they land in main.
-// TODO(lead): once both are merged, import them directly and delete this file.
+// TODO(lead): once planfs is merged, import them directly and delete this file.
 import { BerthError } from '../errors.js';
 import type { Config } from '../config/types.js';
+import { gatherProcessHostFacts } from './planner/process-host.js';
 import type { Gate, Plan } from './steps.js';
 
 /** What the planner learns about the host before it plans (opaque to the lifecycle). */
@@ -25,20 +26,12 @@ export interface PlanRequest {
   initPid?: number;
 }
 
-interface LoaderModule {
-  loadConfig(bundleDir: string): Config;
-}
-
 interface PlannerModule {
   plan(req: PlanRequest): Plan;
 }
 
 interface FsHostModule {
   gatherFsHostFacts(config: Config, bundle: string, rootfs: string): Promise<unknown>;
-}
-
-interface ProcessHostModule {
-  gatherProcessHostFacts(config: Config, rootfs: string): Promise<unknown>;
 }
 
 async function load<T>(path: string, what: string): Promise<T> {
@@ -50,10 +43,6 @@ async function load<T>(path: string, what: string): Promise<T> {
   }
 }
 
-export function loader(): Promise<LoaderModule> {
-  return load<LoaderModule>(['..', 'config', 'load.js'].join('/'), 'config loading');
-}
-
 export function planner(): Promise<PlannerModule> {
   return load<PlannerModule>(['.', 'planner', 'index.js'].join('/'), 'the planner');
 }
@@ -61,6 +50,5 @@ export function planner(): Promise<PlannerModule> {
 /** Everything the planner needs to know about the host for this config. */
 export async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
   const fsHost = await load<FsHostModule>(['.', 'planner', 'fs-host.js'].join('/'), 'the planner');
-  const processHost = await load<ProcessHostModule>(['.', 'planner', 'process-host.js'].join('/'), 'the planner');
-  return { fs: await fsHost.gatherFsHostFacts(config, bundle, rootfs), process: await processHost.gatherProcessHostFacts(config, rootfs) };
+  return { fs: await fsHost.gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
 }
