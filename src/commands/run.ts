@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import { createContainer } from '../runtime/create-container.js';
-import { runHooksWarning, type Hooks } from '../runtime/hooks.js';
+import { runHooksWarning } from '../runtime/hooks.js';
 import { destroyContainer, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore, type ContainerRecord } from '../state/index.js';
 import { creationOptions, creationRequest, type CreationArgs } from './create.js';
@@ -32,8 +32,7 @@ export async function handler(args: GlobalOptions & CreationArgs & { detach: boo
   // Let go of the lock: `delete`, `kill` and friends must work on the running container.
   container.close();
   await waitForExec(record);
-  const hooks = (record.config as { hooks?: Hooks }).hooks;
-  await runHooksWarning('poststart', hooks, ociState(record, 'running'), record.bundle);
+  await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), record.bundle);
   if (args.detach) return;
 
   const status = await forwardingSignals(record, () => child.wait());

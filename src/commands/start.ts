@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
-import { runHooksWarning, type Hooks } from '../runtime/hooks.js';
+import { runHooksWarning } from '../runtime/hooks.js';
 import { openFifoGate, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore } from '../state/index.js';
 import { COMMANDS } from './index.js';
@@ -19,9 +19,8 @@ export async function handler(args: GlobalOptions & { containerId: string }): Pr
     if (status !== 'created') throw new BerthError(`cannot start an already ${status} container`);
     openFifoGate(container.fifoPath);
     await waitForExec(record);
-    const hooks = (record.config as { hooks?: Hooks }).hooks;
     // runtime.md: a failing poststart hook is logged and neither fails nor undoes start.
-    await runHooksWarning('poststart', hooks, ociState(record, 'running'), record.bundle);
+    await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), record.bundle);
   } finally {
     container.close();
   }

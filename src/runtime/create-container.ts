@@ -19,7 +19,7 @@ import { log } from '../log.js';
 import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
 import { spawn, StepError, type Child } from './executor.js';
-import { runHooks, type Hooks } from './hooks.js';
+import { runHooks } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { gatherHostFacts, planner } from './pending.js';
 import type { Gate } from './steps.js';
@@ -43,14 +43,6 @@ export interface Created {
   child: Child;
 }
 
-/** The config fields the lifecycle itself reads (the planner reads the rest). */
-interface LifecycleConfig {
-  root?: { path?: string };
-  process?: { terminal?: boolean; oomScoreAdj?: number };
-  hooks?: Hooks;
-  annotations?: Record<string, string>;
-}
-
 /** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
 const UNSUPPORTED_HOOKS = ['createContainer', 'startContainer'] as const;
 
@@ -59,9 +51,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   store.dirOf(options.id); // a bad id is refused before anything else happens
   const bundle = resolve(options.bundle);
   const config = loadConfig(bundle);
-  const fields = config as LifecycleConfig;
-  refuseUnsupported(fields);
-  const rootfs = resolve(bundle, fields.root?.path ?? 'rootfs');
+  refuseUnsupported(config);
+  const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
 
   const container = store.create(options.id);
   let child: Child | undefined;
@@ -77,11 +68,11 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     container.write(record);
 
     const state = ociState(record, 'creating');
-    await runHooks('prestart', fields.hooks, state, bundle);
-    await runHooks('createRuntime', fields.hooks, state, bundle);
+    await runHooks('prestart', config.hooks, state, bundle);
+    await runHooks('createRuntime', config.hooks, state, bundle);
     await child.setup();
     child.verify();
-    if (fields.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, fields.process.oomScoreAdj);
+    if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
     if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
     return { container, record, child };
   } catch (error) {
@@ -92,7 +83,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   }
 }
 
-function refuseUnsupported(config: LifecycleConfig): void {
+function refuseUnsupported(config: Config): void {
   if (config.process?.terminal) {
     throw new BerthError('process.terminal: a terminal (--console-socket) is not supported yet; set process.terminal to false');
   }
@@ -112,7 +103,7 @@ function newRecord(id: string, pid: number, bundle: string, rootfs: string, conf
     bundle,
     rootfs,
     created: new Date().toISOString(),
-    annotations: (config as LifecycleConfig).annotations ?? {},
+    annotations: config.annotations ?? {},
     owner: '',
     config,
   };

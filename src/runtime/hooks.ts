@@ -5,21 +5,15 @@
 // whether that aborts the operation (prestart, createRuntime, ...) or is only a warning
 // (poststart, poststop).
 import { spawn } from 'node:child_process';
+import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import type { OciState } from '../state/index.js';
 
 export type HookName = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
-export interface Hook {
-  path: string;
-  args?: string[];
-  env?: string[];
-  /** Seconds. */
-  timeout?: number;
-}
-
-export type Hooks = Partial<Record<HookName, Hook[]>>;
+export type Hooks = NonNullable<Config['hooks']>;
+type Hook = NonNullable<Hooks[HookName]>[number];
 
 /** How much of a failing hook's output an error quotes: enough to see why, not a flood. */
 const OUTPUT_TAIL = 512;

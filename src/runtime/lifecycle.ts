@@ -6,7 +6,7 @@ import { check, fn, SysError } from '../../bindings/libc.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
-import { runHooksWarning, type Hooks } from './hooks.js';
+import { runHooksWarning } from './hooks.js';
 
 const syscall = fn('long syscall(long number, ...)');
 const SYS_pidfd_send_signal = 424;
@@ -76,7 +76,7 @@ export async function destroyContainer(container: LockedContainer, record: Conta
   if (signalContainer(record, 9)) await waitForExit(record);
   removeCgroups(record);
   container.remove();
-  const hooks = (record.config as { hooks?: Hooks }).hooks;
+  const hooks = record.config.hooks;
   if (hooks?.poststop?.length) await runHooksWarning('poststop', hooks, ociState(record, 'stopped'), record.bundle);
 }
 
