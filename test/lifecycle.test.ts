@@ -2,11 +2,12 @@
 // command, and every failure checked for what it leaves behind (nothing).
 import t, { type Test } from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync, readSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, berth, type Result } from './helpers/berth.js';
 import { busyboxBundle, makeBusyboxBundle } from './helpers/bundle.js';
+import { ConsoleListener } from './helpers/console.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8');
@@ -215,6 +216,41 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.equal(stopped.status, 'stopped');
     t.equal(stopped.id, id);
     t.notOk(readFileSync(`${out}.poststop.ls`, 'utf8').includes(id), 'poststop ran after the state was deleted');
+  });
+
+  t.test('process.terminal: the pty master goes to --console-socket, the container runs on the slave', async (t) => {
+    const root = tempRoot(t);
+    const bundle = busyboxBundle(t, ['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-tty; stty size'], (config) => {
+      config.process.terminal = true;
+      config.process.consoleSize = { height: 33, width: 111 };
+    });
+    const id = uniqueId('tty');
+    cleanup(t, root, id);
+    const socketPath = join(bundle.dir, 'console.sock');
+    const listener = new ConsoleListener(socketPath);
+    t.teardown(() => listener.close());
+    const create = spawn(process.execPath, [BERTH, '--root', root, 'create', '-b', bundle.dir, '--console-socket', socketPath, id], { stdio: 'ignore' });
+    const created = new Promise<number | null>((resolve) => create.on('exit', (code) => resolve(code)));
+    const master = listener.receive(30_000);
+    t.teardown(() => closeSync(master.fd));
+    t.equal(await created, 0);
+    t.match(master.name, /^\/dev\/pts\/\d+$/, 'the slave\'s name comes with the master');
+    t.equal(berthLeaving(['--root', root, 'start', id]).status, 0);
+    let output = '';
+    const buffer = Buffer.alloc(256);
+    while (!output.includes('111')) {
+      const n = readSync(master.fd, buffer);
+      if (n <= 0) break;
+      output += buffer.subarray(0, n).toString();
+    }
+    t.match(output, /on-a-tty\r\n33 111/, 'stdio is a terminal of the configured size');
+  });
+
+  t.test('process.terminal without --console-socket (or the reverse) is refused', async (t) => {
+    const bundle = busyboxBundle(t, ['true'], (config) => {
+      config.process.terminal = true;
+    });
+    await failsCleanly(t, bundle.dir, /--console-socket is required/);
   });
 
   /** A create that must fail with `message`, leaving no state, no process and no mount. */

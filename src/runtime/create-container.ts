@@ -19,6 +19,7 @@ import { log } from '../log.js';
 import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
 import { spawn, StepError, type Child } from './executor.js';
+import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
 import { runHooks } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { gatherHostFacts, planner } from './pending.js';
@@ -52,17 +53,25 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const bundle = resolve(options.bundle);
   const config = loadConfig(bundle);
   refuseUnsupported(config);
+  checkConsoleOptions(config, options.consoleSocket);
   const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
 
   const container = store.create(options.id);
   let child: Child | undefined;
   let record: ContainerRecord | undefined;
+  let pty: Pty | undefined;
   try {
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
     const host = await gatherHostFacts(config, bundle, rootfs);
     const planned = (await planner()).plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
 
-    child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
+    let stdio: [number, number, number] = [0, 1, 2];
+    if (options.consoleSocket) {
+      pty = openPty(config.process?.consoleSize);
+      stdio = [pty.slave, pty.slave, pty.slave];
+      planned.steps.unshift(...terminalSteps());
+    }
+    child = spawn(planned, { stdio, preserveFds: options.preserveFds });
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
     record.cgroups = applyCgroups(config, options.id, child.pid);
     container.write(record);
@@ -73,6 +82,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     await child.setup();
     child.verify();
     if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
+    if (pty) sendConsole(options.consoleSocket!, pty);
     if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
     return { container, record, child };
   } catch (error) {
@@ -80,13 +90,20 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     if (record) removeCgroups(record);
     container.remove();
     throw asBerthError(error);
+  } finally {
+    // The container has the slave, the console socket's listener the master.
+    pty?.close();
   }
 }
 
+/** A terminal is only ever handed over through --console-socket (as runc requires). */
+function checkConsoleOptions(config: Config, consoleSocket: string | undefined): void {
+  const terminal = config.process?.terminal === true;
+  if (terminal && !consoleSocket) throw new BerthError('process.terminal is true: --console-socket is required to receive the terminal');
+  if (!terminal && consoleSocket) throw new BerthError('--console-socket is only used when process.terminal is true');
+}
+
 function refuseUnsupported(config: Config): void {
-  if (config.process?.terminal) {
-    throw new BerthError('process.terminal: a terminal (--console-socket) is not supported yet; set process.terminal to false');
-  }
   for (const name of UNSUPPORTED_HOOKS) {
     if (config.hooks?.[name]?.length) throw new BerthError(`hooks.${name}: not supported yet`);
   }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Test } from 'tap';
 import { berth } from './berth.js';
 
-const APPLETS = ['sh', 'echo', 'cat', 'ls', 'id', 'hostname', 'sleep', 'true', 'false', 'kill', 'ps', 'env', 'test', 'mkdir'];
+const APPLETS = ['sh', 'stty', 'echo', 'cat', 'ls', 'id', 'hostname', 'sleep', 'true', 'false', 'kill', 'ps', 'env', 'test', 'mkdir'];
 
 export interface Bundle {
   dir: string;
