@@ -246,7 +246,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.match(output, /on-a-tty\r\n33 111/, 'stdio is a terminal of the configured size');
   });
 
-  t.test('process.terminal without --console-socket (or the reverse) is refused', async (t) => {
+  t.test('process.terminal without --console-socket is refused', async (t) => {
     const bundle = busyboxBundle(t, ['true'], (config) => {
       config.process.terminal = true;
     });
