@@ -7,6 +7,7 @@ import { berth } from './helpers/berth.js';
 import { record, sleeper, storeRecord, tempRoot, uniqueId } from './helpers/state.js';
 import { validateConfigSchema, validateStateSchema } from '../src/generated/validators.js';
 import { seccompArchitectures } from '../src/features.js';
+import { StateStore } from '../src/state/index.js';
 
 function tempDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'berth-cmd-'));
@@ -138,4 +139,22 @@ t.test('kill signals the container process by name or number; bad signals are re
   t.equal(berth(['--root', root, 'kill', id, 'usr1']).status, 0);
   t.equal(await exited, 'SIGUSR1');
   t.match(berth(['--root', root, 'kill', id]).stderr, /container not running/);
+});
+
+t.test('delete --force of a missing container succeeds; remains of a dead create are removed', async (t) => {
+  const root = tempRoot(t);
+  t.equal(berth(['--root', root, 'delete', '--force', 'never-was']).status, 0);
+  const plain = berth(['--root', root, 'delete', 'never-was']);
+  t.equal(plain.status, 1);
+  t.equal(plain.stderr, 'berth: container "never-was" does not exist\n');
+
+  // A create that died after claiming the id and before writing state.json.
+  const id = uniqueId('dead');
+  new StateStore(root).create(id).close();
+  t.match(berth(['--root', root, 'state', id]).stderr, /does not exist/);
+  t.equal(berth(['--root', root, 'delete', id]).status, 1);
+  t.notOk(existsSync(join(root, id)), 'the remains are gone, so the id can be used again');
+  new StateStore(root).create(id).close();
+  t.equal(berth(['--root', root, 'delete', '--force', id]).status, 0);
+  t.notOk(existsSync(join(root, id)));
 });

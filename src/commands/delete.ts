@@ -1,8 +1,9 @@
+import { existsSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { destroyContainer } from '../runtime/lifecycle.js';
-import { StateStore } from '../state/index.js';
+import { ContainerNotFound, StateStore, type LockedContainer } from '../state/index.js';
 import { COMMANDS } from './index.js';
 
 export const command = 'delete <container-id>';
@@ -13,8 +14,22 @@ export const builder = (y: Argv<GlobalOptions>) =>
     .option('force', { alias: 'f', type: 'boolean', default: false, describe: 'kill the container first if it is still running' });
 
 export async function handler(args: GlobalOptions & { containerId: string; force: boolean }): Promise<void> {
-  const container = new StateStore(args.root).open(String(args.containerId), 'exclusive');
+  let container: LockedContainer;
   try {
+    container = new StateStore(args.root).open(String(args.containerId), 'exclusive');
+  } catch (error) {
+    // As runc: deleting what is already gone is what --force asks for, not a failure
+    // (engines clean up with `delete --force` after a create that failed).
+    if (args.force && error instanceof ContainerNotFound) return;
+    throw error;
+  }
+  try {
+    if (!existsSync(container.stateFile)) {
+      // We hold the lock, so no create is still writing it: its creator died before it
+      // wrote state.json. Remove the remains, or the id could never be used again.
+      container.remove();
+      if (args.force) return;
+    }
     const record = container.read();
     const status = container.status(record);
     // As runc: a created container has never run user code, so deleting it needs no

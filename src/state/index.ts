@@ -1,5 +1,5 @@
 // The state store as commands use it.
-export { StateStore, LockedContainer, STATE_FILE, EXEC_FIFO } from './store.js';
+export { StateStore, LockedContainer, ContainerNotFound, STATE_FILE, EXEC_FIFO } from './store.js';
 export { validateId, MAX_ID_LENGTH } from './id.js';
 export type { ContainerRecord } from './record.js';
 export { deriveStatus, isPaused, type Status } from './status.js';

@@ -21,8 +21,15 @@ import { deriveStatus, type Status } from './status.js';
 export const STATE_FILE = 'state.json';
 export const EXEC_FIFO = 'exec.fifo';
 
+/** The one error that means "no such container" (delete --force treats it as done). */
+export class ContainerNotFound extends BerthError {
+  constructor(readonly id: string) {
+    super(`container "${id}" does not exist`);
+  }
+}
+
 function notFound(id: string): BerthError {
-  return new BerthError(`container "${id}" does not exist`);
+  return new ContainerNotFound(id);
 }
 
 /** An open container directory, held locked (if it was opened so) until close() or remove(). */
