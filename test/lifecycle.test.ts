@@ -108,9 +108,14 @@ if (/not implemented yet/.test(probe.stderr)) {
     cleanup(t, root, id);
     const run = spawn(process.execPath, [BERTH, '--root', root, 'run', '-b', bundle.dir, id], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
-    while (stateOf(root, id).status !== 'running') await new Promise((r) => setTimeout(r, 20));
+    let state = stateOf(root, id);
+    while (state.status !== 'running') {
+      await new Promise((r) => setTimeout(r, 20));
+      state = stateOf(root, id);
+    }
     t.equal(berth(['--root', root, 'kill', id, 'KILL']).status, 0);
     t.equal(await exited, 137);
+    t.notOk(alive(state.pid), 'the container process is gone');
   });
 
   t.test('a foreground run forwards the signals it gets to the container', async (t) => {
