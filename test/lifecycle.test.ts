@@ -277,9 +277,14 @@ if (/not implemented yet/.test(probe.stderr)) {
   t.test('a failing createRuntime hook aborts create and leaves nothing behind', async (t) => {
     const bundle = busyboxBundle(t, ['sleep', '1000']);
     const seen = join(bundle.dir, 'seen');
-    bundle.config.hooks = { createRuntime: [{ path: hookScript(bundle.dir, 'bad', `cat > ${seen}; echo refusing >&2; exit 3`) }] };
+    const stopped = join(bundle.dir, 'stopped');
+    bundle.config.hooks = {
+      createRuntime: [{ path: hookScript(bundle.dir, 'bad', `cat > ${seen}; echo refusing >&2; exit 3`) }],
+      poststop: [{ path: hookScript(bundle.dir, 'poststop', `cat > ${stopped}`) }],
+    };
     bundle.save();
     await failsCleanly(t, bundle.dir, /hooks\.createRuntime\[0\]: .*bad exited with status 3: refusing/, () => JSON.parse(readFileSync(seen, 'utf8')).pid);
+    t.equal(JSON.parse(readFileSync(stopped, 'utf8')).status, 'stopped', 'poststop hooks still run, as after a delete');
   });
 
   t.test('a missing rootfs is a clear error that leaves nothing behind', async (t) => {

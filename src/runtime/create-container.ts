@@ -6,9 +6,10 @@
 //   clone (all new namespaces exist now; the child waits for setup) -> cgroups ->
 //   record with the pid -> prestart + createRuntime hooks (runtime namespace, before
 //   pivot_root, which the child has not reached) -> setup (the child's steps: mounts,
-//   pivot_root, ids, caps, ...) -> verify /proc/<pid>/status -> oom_score_adj.
+//   pivot_root, ids, caps, ...) -> verify /proc/<pid>/status -> oom_score_adj ->
+//   the pty master to --console-socket (process.terminal) -> --pid-file.
 // Any failure kills the child and removes everything created so far, so a failed
-// create leaves no state directory, no process and no cgroup.
+// create leaves no state directory, no process and no cgroup; then poststop hooks run.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { check, fn } from '../../bindings/libc.js';
@@ -20,7 +21,7 @@ import { ociState, procStat, StateStore, type ContainerRecord, type LockedContai
 import { SPEC_VERSION } from '../version.js';
 import { spawn, StepError, type Child } from './executor.js';
 import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { gatherHostFacts, planner } from './pending.js';
 import type { Gate } from './steps.js';
@@ -69,6 +70,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     if (options.consoleSocket) {
       pty = openPty(config.process?.consoleSize);
       stdio = [pty.slave, pty.slave, pty.slave];
+      // Before any planned step: the child's fds 0-2 are the slave by then.
       planned.steps.unshift(...terminalSteps());
     }
     child = spawn(planned, { stdio, preserveFds: options.preserveFds });
@@ -89,6 +91,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     child?.kill();
     if (record) removeCgroups(record);
     container.remove();
+    // runtime.md: a failed create goes on with the lifecycle's delete, poststop included.
+    if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), bundle);
     throw asBerthError(error);
   } finally {
     // The container has the slave, the console socket's listener the master.
