@@ -16,6 +16,7 @@ export async function handler(args: GlobalOptions & { containerId: string }): Pr
     const record = container.read();
     const status = container.status(record);
     if (status === 'stopped') throw new BerthError('cannot start a container that has stopped');
+    if (status === 'creating') throw new BerthError('cannot start a container that is still being created');
     if (status !== 'created') throw new BerthError(`cannot start an already ${status} container`);
     openFifoGate(container.fifoPath);
     await waitForExec(record);
