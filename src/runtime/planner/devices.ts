@@ -3,9 +3,9 @@ import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
 import { AT_SYMLINK_NOFOLLOW, EEXIST, MS_BIND, S_IFBLK, S_IFCHR, S_IFIFO } from './consts.js';
 import type { FsHostFacts } from './fs-host.js';
-import { isBind } from './mounts.js';
+import { isBind, mountOn } from './mounts.js';
 import type { OciDevice, OciMount } from './oci.js';
-import { type FsContext, components, display, inDirectory, inParent, makeDirs, makeFile, onTarget, step } from './paths.js';
+import { type FsContext, components, display, inDirectory, makeDirs, makeFile, step } from './paths.js';
 
 /** The nodes every container gets unless the config brings its own /dev (runc's list). */
 const DEFAULT_DEVICES: OciDevice[] = [
@@ -34,45 +34,67 @@ export function needsDevSetup(mounts: readonly OciMount[]): boolean {
 }
 
 export function planDevices(devices: readonly OciDevice[], kcore: boolean, ctx: DeviceContext): Step[] {
-  const configured = devices.map((d, i) => ({ device: d, field: `linux.devices[${i}]` }));
   const taken = new Set(devices.map((d) => components(d.path).join('/')));
-  const defaults = DEFAULT_DEVICES.filter((d) => !taken.has(components(d.path).join('/')))
-    .map((device) => ({ device, field: 'linux.devices' }));
-  const nodes = [...defaults, ...configured].flatMap(({ device, field }) => planDevice(device, field, ctx));
+  const all = [
+    ...DEFAULT_DEVICES.filter((d) => !taken.has(components(d.path).join('/'))).map((device) => ({ device, field: 'linux.devices' })),
+    ...devices.map((device, i) => ({ device, field: `linux.devices[${i}]` })),
+  ];
   return [
     // device modes are exact, as configured: no umask in between
     step('umask', [0], 'umask 0 for device nodes', 'linux.devices'),
-    ...nodes,
+    ...(ctx.bindNodes ? all.flatMap(({ device, field }) => bindNode(device, field, ctx)) : makeNodes(all, ctx)),
     step('umask', [0o022], 'umask 022 again', 'linux.devices'),
     ...devLinks(kcore, ctx.fs),
   ];
 }
 
-function planDevice(device: OciDevice, field: string, ctx: DeviceContext): Step[] {
+function devicePath(device: OciDevice, field: string): string[] {
   const parts = components(device.path);
   if (parts[0] !== 'dev' || parts.length < 2) throw new BerthError(`${field}.path: ${JSON.stringify(device.path)} is not under /dev`);
-  const node = nodeOf(device, field, ctx.facts);
-  if (ctx.bindNodes) {
-    const host = display(parts);
-    return [
-      ...makeFile(ctx.fs, parts, field),
-      ...onTarget(ctx.fs, parts, field, (target) => [
-        step('mount', [host, target, null, MS_BIND, null], `bind ${host} on ${display(parts)}`, field),
-      ]),
-    ];
-  }
-  const mode = TYPE_BITS[node.type]! | ((device.fileMode ?? DEFAULT_MODE) & 0o7777);
+  return parts;
+}
+
+/** In a user namespace: the host's node, bound onto an empty file (runc does the same). */
+function bindNode(device: OciDevice, field: string, ctx: DeviceContext): Step[] {
+  const parts = devicePath(device, field);
+  nodeOf(device, field, ctx.facts);
+  const host = display(parts);
   return [
-    ...makeDirs(ctx.fs, parts.slice(0, -1), field),
-    ...inParent(ctx.fs, parts, field, (dirfd, name) => [
-      step('mknodat', [dirfd, name, mode, makedev(node.major, node.minor)],
-        `mknod ${display(parts)} ${node.type} ${node.major}:${node.minor} mode ${(mode & 0o7777).toString(8).padStart(4, '0')}`,
-        field, { ok: [EEXIST] }),
-      ...(device.uid !== undefined || device.gid !== undefined
-        ? [step('fchownat', [dirfd, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW],
-          `chown ${display(parts)} ${device.uid ?? 0}:${device.gid ?? 0}`, field)]
-        : []),
+    ...makeFile(ctx.fs, parts, field),
+    ...mountOn(ctx.fs, parts, field, (target) => [
+      step('mount', [host, target, null, MS_BIND, null], `bind ${host} on ${display(parts)}`, field),
     ]),
+  ];
+}
+
+/** mknod, directory by directory (one open of /dev for all the nodes in it). */
+function makeNodes(list: { device: OciDevice; field: string }[], ctx: DeviceContext): Step[] {
+  const byDir = new Map<string, { device: OciDevice; field: string; parts: string[] }[]>();
+  for (const { device, field } of list) {
+    const parts = devicePath(device, field);
+    const dir = parts.slice(0, -1).join('/');
+    byDir.set(dir, [...(byDir.get(dir) ?? []), { device, field, parts }]);
+  }
+  return [...byDir].flatMap(([dir, entries]) => [
+    ...makeDirs(ctx.fs, dir.split('/'), entries[0]!.field),
+    ...inDirectory(ctx.fs, dir.split('/'), entries[0]!.field, (dirfd) =>
+      entries.flatMap(({ device, field, parts }) => makeNode(device, field, parts, dirfd, ctx.facts))),
+  ]);
+}
+
+function makeNode(device: OciDevice, field: string, parts: string[], dirfd: number, facts: FsHostFacts): Step[] {
+  const node = nodeOf(device, field, facts);
+  const name = parts[parts.length - 1]!;
+  const mode = TYPE_BITS[node.type]! | ((device.fileMode ?? DEFAULT_MODE) & 0o7777);
+  const owned = device.uid !== undefined || device.gid !== undefined;
+  return [
+    step('mknodat', [dirfd, name, mode, makedev(node.major, node.minor)],
+      `mknod ${display(parts)} ${node.type} ${node.major}:${node.minor} mode ${(mode & 0o7777).toString(8).padStart(4, '0')}`,
+      field, { ok: [EEXIST] }),
+    ...(owned
+      ? [step('fchownat', [dirfd, name, device.uid ?? 0, device.gid ?? 0, AT_SYMLINK_NOFOLLOW],
+        `chown ${display(parts)} ${device.uid ?? 0}:${device.gid ?? 0}`, field)]
+      : []),
   ];
 }
 

@@ -17,7 +17,7 @@ import { needsDevSetup, planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { type NamespacePlan, createNamespaces, execNamespaces, namespaceSteps } from './namespaces.js';
 import { type OciConfig, ociConfig } from './oci.js';
-import { type FsContext, components, makeDirs, step } from './paths.js';
+import { components, fsContext, makeDirs, step } from './paths.js';
 import { type ProcessContext, planProcess } from './process.js';
 import { finishPropagation, moveRoot, pivotRoot, prepareRoot, readonlyRoot, rootPropagation } from './rootfs.js';
 import { hostnameSteps, maskedPathSteps, readonlyPathSteps, sysctlSteps } from './system.js';
@@ -84,7 +84,7 @@ function execJoins(req: PlanRequest): Record<string, string> {
 function containerSteps(req: PlanRequest, cfg: OciConfig, ns: NamespacePlan, fds: FdLayout): Step[] {
   if (!ns.has.has('mount')) throw new BerthError('linux.namespaces: a mount namespace is required to set up the root filesystem');
   const facts = req.host.fs;
-  const fs: FsContext = { root: fds.firstFree, scratch: fds.firstFree + 1 };
+  const fs = fsContext(fds.firstFree);
   const propagation = rootPropagation(cfg.linux?.rootfsPropagation);
   const mounts = cfg.mounts ?? [];
   const userns = ns.has.has('user') || facts.inUserNamespace;

@@ -8,7 +8,7 @@ import {
   type Attrs, type MountOptions, bindAttrs, describeAttrs, mountAttr, parseMountOptions, remountFlags,
 } from './mount-options.js';
 import type { OciMount } from './oci.js';
-import { type FsContext, containerPath, display, makeDirs, makeFile, onTarget, step } from './paths.js';
+import { type FsContext, containerPath, covered, display, makeDirs, makeFile, onTarget, step } from './paths.js';
 
 export interface MountContext {
   fs: FsContext;
@@ -45,7 +45,7 @@ function planMount(mount: OciMount, field: string, ctx: MountContext): Step[] {
   if (!mount.type) throw new BerthError(`${field}.type: required for a mount that is not a bind mount`);
   return [
     ...makeDirs(ctx.fs, dest, field),
-    ...onTarget(ctx.fs, dest, field, (target) => [
+    ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [mount.source || mount.type!, target, mount.type!, options.flags, data(options)],
         `mount ${mount.type} on ${display(dest)}`, field),
     ]),
@@ -64,7 +64,7 @@ function bindMount(mount: OciMount, dest: string[], options: MountOptions, field
   const flags = MS_BIND | (options.flags & MS_REC);
   return [
     ...(kind === 'directory' ? makeDirs(ctx.fs, dest, field) : makeFile(ctx.fs, dest, field)),
-    ...onTarget(ctx.fs, dest, field, (target) => [
+    ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [source, target, null, flags, null], `bind ${source} on ${display(dest)}`, field),
     ]),
     ...afterMount(dest, options, field, ctx, true),
@@ -90,6 +90,12 @@ function afterMount(dest: string[], options: MountOptions, field: string, ctx: M
   ]);
 }
 
+/** onTarget for a step that mounts something new on `dest`. */
+export function mountOn(fs: FsContext, dest: string[], field: string, inner: (target: string) => Step[]): Step[] {
+  covered(fs, dest);
+  return onTarget(fs, dest, field, inner);
+}
+
 export function setattr(fd: number, dest: readonly string[], attrs: Attrs, recursive: boolean, field: string): Step {
   return step('sys_mount_setattr', [fd, '', AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), mountAttr(attrs), MOUNT_ATTR_SIZE],
     `set ${recursive ? 'recursive ' : ''}attributes ${describeAttrs(attrs)} on ${display(dest)}`, field);
@@ -113,7 +119,7 @@ function cgroupMount(dest: string[], options: MountOptions, field: string, ctx: 
   const v1 = cgroup.hierarchies.filter((h) => h.fsType === 'cgroup');
   return [
     ...makeDirs(ctx.fs, dest, field),
-    ...onTarget(ctx.fs, dest, field, (target) => [
+    ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', ['tmpfs', target, 'tmpfs', tmpfsOptions.flags, 'mode=755'], `mount tmpfs for cgroup hierarchies on ${display(dest)}`, field),
     ]),
     ...v1.flatMap((h) => {
@@ -128,13 +134,13 @@ function cgroupMount(dest: string[], options: MountOptions, field: string, ctx: 
 
 function hierarchyMount(h: CgroupFacts['hierarchies'][number], dest: string[], options: MountOptions, field: string, ctx: MountContext): Step[] {
   if (ctx.cgroupNamespace) {
-    return onTarget(ctx.fs, dest, field, (target) => [
+    return mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [h.fsType, target, h.fsType, options.flags, h.options || null], `mount ${h.fsType} ${h.options || ''} on ${display(dest)}`.replace('  ', ' '), field),
     ]);
   }
-  const source = join(h.mountPoint, ctx.cgroupPath);
+  const source = join(h.mountPoint, ctx.cgroupPath).replace(/(.)\/$/, '$1');
   return [
-    ...onTarget(ctx.fs, dest, field, (target) => [
+    ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [source, target, null, MS_BIND | MS_REC, null], `bind ${source} on ${display(dest)}`, field),
     ]),
     ...afterMount(dest, { ...options, propagation: [] }, field, ctx, true),

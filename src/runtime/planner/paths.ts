@@ -18,6 +18,21 @@ export interface FsContext {
   root: number;
   /** What the next open returns: every scratch fd is closed again before the next open. */
   scratch: number;
+  /**
+   * Rootfs paths ("dev/pts") the plan has already created, so later units need not
+   * create them again. A mount over a path hides what is below it: see `covered`.
+   */
+  made: Set<string>;
+}
+
+export function fsContext(root: number): FsContext {
+  return { root, scratch: root + 1, made: new Set() };
+}
+
+/** Note that something is mounted on `parts`: paths created below it are gone from view. */
+export function covered(ctx: FsContext, parts: readonly string[]): void {
+  const prefix = parts.join('/') + '/';
+  for (const path of ctx.made) if (path.startsWith(prefix)) ctx.made.delete(path);
 }
 
 export function step(call: Step['call'], args: readonly Arg[], what: string, field?: string, extra: Partial<Step> = {}): Step {
@@ -87,16 +102,22 @@ export function inDirectory(ctx: FsContext, parts: readonly string[], field: str
 
 /** mkdirat for every component of `parts` (EEXIST is fine: the path may exist). */
 export function makeDirs(ctx: FsContext, parts: readonly string[], field?: string): Step[] {
-  return parts.flatMap((name, i) =>
-    inDirectory(ctx, parts.slice(0, i), field, (dirfd) => [
-      step('mkdirat', [dirfd, name, 0o755], `mkdir ${display(parts.slice(0, i + 1))}`, field, { ok: [EEXIST] }),
-    ]));
+  return parts.flatMap((name, i) => {
+    const path = parts.slice(0, i + 1);
+    if (ctx.made.has(path.join('/'))) return [];
+    ctx.made.add(path.join('/'));
+    return inDirectory(ctx, parts.slice(0, i), field, (dirfd) => [
+      step('mkdirat', [dirfd, name, 0o755], `mkdir ${display(path)}`, field, { ok: [EEXIST] }),
+    ]);
+  });
 }
 
 /** Create `parts` as an empty regular file (and its parents) unless it exists. */
 export function makeFile(ctx: FsContext, parts: readonly string[], field?: string, mode = 0o644): Step[] {
   const parent = parts.slice(0, -1);
   const name = parts[parts.length - 1]!;
+  if (ctx.made.has(parts.join('/'))) return [];
+  ctx.made.add(parts.join('/'));
   return [
     ...makeDirs(ctx, parent, field),
     ...inDirectory(ctx, parent, field, (dirfd) => [

@@ -5,7 +5,7 @@ import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
 import {
   AT_FDCWD, MNT_DETACH, MOUNT_ATTR_RDONLY, MOUNT_ATTR_SIZE, MS_BIND, MS_MOVE, MS_PRIVATE, MS_RDONLY, MS_REC,
-  MS_REMOUNT, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH,
+  MS_REMOUNT, MS_SHARED, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH,
 } from './consts.js';
 import { mountAttr, PROPAGATION } from './mount-options.js';
 import { step } from './paths.js';
@@ -22,15 +22,15 @@ export function rootPropagation(value: string | undefined): number {
 
 /**
  * Before any mount: stop mount events from reaching the host (rslave unless the config
- * asks otherwise, as runc), make the mount holding the rootfs private (pivot_root
- * refuses a new root whose parent mount is shared), bind the rootfs onto itself and open
+ * asks otherwise, as runc), make the mount holding the rootfs private if that made it
+ * shared (pivot_root refuses a new root whose parent mount is shared), bind the rootfs onto itself and open
  * it. The fd is opened after the bind on purpose: one opened before would refer to the
  * mount underneath and never see what is mounted on the bind.
  */
 export function prepareRoot(rootfs: string, propagation: number, parentMount: string | undefined, rootFd: number): Step[] {
   return [
     step('mount', [null, '/', null, propagation || MS_SLAVE | MS_REC, null], 'keep mount events from reaching the host (/)', PROPAGATION_FIELD, { sync: true }),
-    ...(parentMount ? [step('mount', [null, parentMount, null, MS_PRIVATE, null], `make ${parentMount} private for pivot_root`, ROOT)] : []),
+    ...(parentMount && propagation & MS_SHARED ? [step('mount', [null, parentMount, null, MS_PRIVATE, null], `make ${parentMount} private for pivot_root`, ROOT)] : []),
     step('mount', [rootfs, rootfs, null, MS_BIND | MS_REC, null], `bind ${rootfs} onto itself`, ROOT, { sync: true }),
     step('open', [rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC], `open ${rootfs} as fd ${rootFd}`, ROOT),
   ];
