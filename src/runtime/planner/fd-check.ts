@@ -5,10 +5,10 @@
 // makes, so a planner bug is an internal error, not a step acting on the wrong file.
 import type { Plan, Step } from '../steps.js';
 
-const OPENS = new Set<Step['call']>(['open', 'openat', 'sys_openat2', 'sys_open_tree']);
+export const OPENS = new Set<Step['call']>(['open', 'openat', 'sys_openat2', 'sys_open_tree']);
 
 /** Argument positions that hold fds (AT_FDCWD is not one). */
-const FD_ARGS: Partial<Record<Step['call'], number[]>> = {
+export const FD_ARGS: Partial<Record<Step['call'], number[]>> = {
   close: [0], fchdir: [0], fchmod: [0], mkdirat: [0], mknodat: [0], fchownat: [0], openat: [0],
   sys_openat2: [0], symlinkat: [1], read: [0], write: [0], setns: [0], fcntl: [0], ioctl: [0],
   sys_mount_setattr: [0], sys_open_tree: [0], sys_move_mount: [0, 2], dup3: [0],
