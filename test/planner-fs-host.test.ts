@@ -1,10 +1,10 @@
 // gatherFsHostFacts on the real host: what it finds, and the clear errors for a bundle
 // that cannot work (before anything is started).
 import t, { type Test } from 'tap';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gatherFsHostFacts, mountPointOf, parseMountInfo, cgroupFacts } from '../src/runtime/planner/fs-host.js';
+import { gatherFsHostFacts, mountPointOf, parseMountInfo, cgroupFacts, resolveInRootfs } from '../src/runtime/planner/fs-host.js';
 import { config } from './helpers/plans.js';
 
 function bundle(t: Test): string {
@@ -72,4 +72,23 @@ t.test('mountinfo parsing, the mount holding a path, cgroup layouts', async (t) 
   t.same(hybrid.links, [{ name: 'cpu', target: 'cpu,cpuacct' }]);
   const v2 = cgroupFacts(parseMountInfo('30 23 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate'), () => []);
   t.same(v2, { layout: 'v2', hierarchies: [{ name: '', mountPoint: '/sys/fs/cgroup', fsType: 'cgroup2', options: 'nsdelegate' }], links: [] });
+});
+
+t.test('destinations are resolved through the rootfs\'s symlinks without leaving it', async (t) => {
+  const dir = bundle(t);
+  const rootfs = join(dir, 'rootfs');
+  mkdirSync(join(rootfs, 'usr', 'lib'), { recursive: true });
+  symlinkSync('usr/lib', join(rootfs, 'lib'));
+  symlinkSync('/../../etc', join(rootfs, 'up'));
+  symlinkSync('../run/x/stub', join(rootfs, 'usr', 'dangling'));
+  symlinkSync('loop', join(rootfs, 'loop'));
+  t.same(resolveInRootfs(rootfs, '/lib/modules', []), ['usr', 'lib', 'modules']);
+  t.same(resolveInRootfs(rootfs, '/up/passwd', []), ['etc', 'passwd'], '".." and absolute targets stop at the rootfs');
+  t.same(resolveInRootfs(rootfs, '/usr/dangling', []), ['run', 'x', 'stub']);
+  t.same(resolveInRootfs(rootfs, '/lib/../x', []), ['usr', 'x'], '".." after a link is taken from where the link led');
+  t.same(resolveInRootfs(rootfs, '/lib/modules', [['lib']]), ['usr', 'lib', 'modules'], 'the link itself is still followed');
+  t.same(resolveInRootfs(rootfs, '/usr/dangling', [['usr']]), ['usr', 'dangling'], 'not below an earlier mount');
+  t.throws(() => resolveInRootfs(rootfs, '/loop/x', []), /too many levels of symbolic links/);
+  const facts = await gatherFsHostFacts(config({ mounts: [{ destination: '/lib/fw', type: 'tmpfs' }, { destination: 'relative', type: 'tmpfs' }] }), dir, rootfs);
+  t.same(facts.destinations, [['usr', 'lib', 'fw'], undefined]);
 });

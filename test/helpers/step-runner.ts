@@ -153,7 +153,7 @@ async function main(): Promise<void> {
   process.stdout.write(JSON.stringify({
     ...result,
     hostname: hostname(),
-    mountinfo: readFileSync('/proc/self/mountinfo', 'utf8'),
+    mountinfo: tryRead('/proc/self/mountinfo'),
     paths: Object.fromEntries((probes.paths ?? []).map((path: string) => [path, probe(path)])),
     writes: Object.fromEntries((probes.writes ?? []).map((path: string) => [path, tryWrite(path)])),
     reads: Object.fromEntries((probes.reads ?? []).map((path: string) => [path, tryRead(path)])),

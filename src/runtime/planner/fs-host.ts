@@ -50,6 +50,14 @@ export interface FsHostFacts {
   kcore: boolean;
   /** The mount point of the mount that holds the rootfs. */
   rootfsParentMount?: string;
+  /**
+   * mounts[i].destination with the rootfs's symlinks resolved inside the rootfs, as
+   * components: a link whose target does not exist yet (/etc/resolv.conf ->
+   * ../run/systemd/resolve/stub-resolv.conf) then gets its target created, as runc's
+   * securejoin does. Only an aid: the planner still resolves every path with openat2
+   * RESOLVE_IN_ROOT, so a rootfs changed meanwhile can fail a step but never lead out.
+   */
+  destinations?: (string[] | undefined)[];
 }
 
 export interface MountInfo {
@@ -135,6 +143,52 @@ function checkRootfs(rootfs: string): void {
     throw new BerthError(`root.path: ${rootfs} does not exist`);
   }
   if (!st.isDirectory()) throw new BerthError(`root.path: ${rootfs} is not a directory`);
+}
+
+const MAX_LINKS = 40;
+
+/**
+ * A container path with the symlinks of the rootfs resolved inside it (".." and
+ * absolute targets stop at the rootfs). Below an earlier mount's destination
+ * (`covered`) nothing is followed: at run time that mount hides what is here now.
+ */
+export function resolveInRootfs(rootfs: string, path: string, covered: readonly string[][]): string[] {
+  const done: string[] = [];
+  const todo = path.split('/');
+  let links = 0;
+  while (todo.length) {
+    const name = todo.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      done.pop();
+      continue;
+    }
+    const hidden = covered.some((c) => c.length <= done.length && c.every((part, i) => done[i] === part));
+    let target: string | undefined;
+    try {
+      if (!hidden && lstatSync(join(rootfs, ...done, name)).isSymbolicLink()) target = readlinkSync(join(rootfs, ...done, name));
+    } catch {
+      // missing: nothing to follow, the rest is created as it is named
+    }
+    if (target === undefined) {
+      done.push(name);
+      continue;
+    }
+    if (++links > MAX_LINKS) throw new BerthError(`${path}: too many levels of symbolic links in the rootfs`);
+    if (target.startsWith('/')) done.length = 0;
+    todo.unshift(...target.split('/'));
+  }
+  return done;
+}
+
+function mountDestinations(config: Config, rootfs: string): (string[] | undefined)[] {
+  const covered: string[][] = [];
+  return (ociConfig(config).mounts ?? []).map((m) => {
+    if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) return undefined;
+    const resolved = resolveInRootfs(rootfs, m.destination, covered);
+    covered.push(resolved);
+    return resolved;
+  });
 }
 
 /** Each namespace path must exist and be a namespace file (nsfs) before anything starts. */
@@ -230,5 +284,6 @@ export async function gatherFsHostFacts(config: Config, bundle: string, rootfs: 
   facts.sources = bindSources(config, bundle);
   facts.devices = hostDevices(config);
   facts.rootfsParentMount = mountPointOf(realpathSync(rootfs), mounts);
+  facts.destinations = mountDestinations(config, rootfs);
   return facts;
 }

@@ -31,14 +31,24 @@ export function bindSource(mount: OciMount, bundle: string): string {
 }
 
 export function planMounts(mounts: readonly OciMount[], ctx: MountContext): Step[] {
-  return mounts.flatMap((mount, i) => planMount(mount, `mounts[${i}]`, ctx));
+  return mounts.flatMap((mount, i) => planMount(mount, i, ctx));
 }
 
-function planMount(mount: OciMount, field: string, ctx: MountContext): Step[] {
+/** The destination as components, with the rootfs's symlinks resolved when the host facts did that. */
+function destination(mount: OciMount, index: number, field: string, ctx: MountContext): string[] {
+  const lexical = containerPath(mount.destination, `${field}.destination`);
+  const resolved = ctx.facts.destinations?.[index];
+  if (!resolved) return lexical;
+  if (resolved.length === 0) throw new BerthError(`${field}.destination: ${mount.destination} leads to the root itself through a symlink in the rootfs`);
+  return resolved;
+}
+
+function planMount(mount: OciMount, index: number, ctx: MountContext): Step[] {
+  const field = `mounts[${index}]`;
   if (mount.uidMappings?.length || mount.gidMappings?.length) {
     throw new BerthError(`${field}: idmapped mounts (uidMappings/gidMappings) are not supported`);
   }
-  const dest = containerPath(mount.destination, `${field}.destination`);
+  const dest = destination(mount, index, field, ctx);
   const options = parseMountOptions(mount.options ?? [], `${field}.options`);
   if (isBind(mount)) return bindMount(mount, dest, options, field, ctx);
   if (mount.type === 'cgroup') return cgroupMount(dest, options, field, ctx);
