@@ -43,7 +43,6 @@ t.test("runc's default config plans: rslave /, rootfs bound and opened, pivot_ro
   t.ok(l.indexOf(`mount("proc", "/proc/self/fd/${root + 1}", "proc", 0, NULL)`) < pivot, 'proc is mounted before pivot_root');
   t.ok(l.indexOf('sethostname("runc", 4)') > pivot, 'hostname after pivot_root');
   t.ok(l.indexOf('mount("/dev/null", "/proc/kcore", NULL, 4096, NULL)') > pivot, 'masked paths after pivot_root');
-  t.equal(p.steps.at(-1)!.call, 'chdir', 'the cwd last before the process steps');
 });
 
 t.test('a mount destination is created and resolved inside the rootfs, then mounted through /proc/self/fd', async (t) => {
@@ -339,14 +338,6 @@ t.test('sysctls: written through /proc/sys after pivot_root, only when they belo
   }
   const joined = planOf(config({}, { namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/x' }], sysctl: { 'net.core.somaxconn': '1024' } }));
   t.ok(of(joined, 'linux.sysctl.net.core.somaxconn').length, 'a joined network namespace counts');
-});
-
-t.test('process.cwd is created in the rootfs and entered last', async (t) => {
-  const p = planOf(config({ process: { args: ['/bin/true'], cwd: '/work/dir', env: [] } }));
-  const l = lines(p.steps);
-  t.ok(l.includes(`mkdirat(${p.fds.firstFree}, "work", 493)`));
-  t.equal(l.at(-1), 'chdir("/work/dir")');
-  t.throws(() => plan(request(config({ process: { args: ['/bin/true'], cwd: 'rel', env: [] } }))), /process.cwd: "rel" is not an absolute path/);
 });
 
 t.test('bad destinations are errors naming the mount', async (t) => {

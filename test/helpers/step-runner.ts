@@ -6,7 +6,7 @@
 //
 // Node has many fds open, so the plan's fd numbers are translated to the real ones the
 // opens return. Namespace steps are the runner's own business (it is not cloned), and
-// it stops where the process steps would begin.
+// it runs only the namespace and filesystem part of the plan (planContainer).
 //
 // Input (stdin): { config, bundle, rootfs, probes: { paths: [...], writes: [...], reads: [...] } }
 import { lstatSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { errno, fn } from '../../bindings/libc.js';
 import { errnoName } from '../../bindings/errno.js';
 import { FD_ARGS, OPENS } from '../../src/runtime/planner/fd-check.js';
 import { gatherFsHostFacts } from '../../src/runtime/planner/fs-host.js';
-import { plan } from '../../src/runtime/planner/index.js';
+import { planContainer } from '../../src/runtime/planner/index.js';
 import * as K from '../../src/runtime/planner/consts.js';
 import type { Arg, Step } from '../../src/runtime/steps.js';
 
@@ -137,18 +137,18 @@ function tryRead(path: string): string {
 async function main(): Promise<void> {
   const input = JSON.parse(readFileSync(0, 'utf8'));
   const facts = await gatherFsHostFacts(input.config, input.bundle, input.rootfs);
-  const p = plan({
+  const { ns, fds, steps } = planContainer({
     config: input.config, bundle: input.bundle, rootfs: input.rootfs, mode: 'create', gate: { kind: 'pipe' },
     preserveFds: 0, noPivot: Boolean(input.noPivot), host: { fs: facts, process: { executable: '/bin/true' } },
   });
   // a user namespace cannot be entered by a multi-threaded process; a pid namespace
   // would only hold children: the filesystem steps need neither
-  if (p.cloneFlags & K.CLONE_NEWUSER) throw new Error('step-runner: user namespaces need the executor');
+  if (ns.cloneFlags & K.CLONE_NEWUSER) throw new Error('step-runner: user namespaces need the executor');
   // The thread's own namespaces; if this fails nothing below may run (it would mount on the host).
-  const flags = p.cloneFlags & (K.CLONE_NEWNS | K.CLONE_NEWUTS | K.CLONE_NEWIPC | K.CLONE_NEWNET);
+  const flags = ns.cloneFlags & (K.CLONE_NEWNS | K.CLONE_NEWUTS | K.CLONE_NEWIPC | K.CLONE_NEWNET);
   if (!(flags & K.CLONE_NEWNS) || unshare(flags) !== 0) throw new Error(`step-runner: unshare failed: ${errnoName(errno())}`);
-  const fsSteps = p.steps.filter((s) => s.call !== 'setns' && s.call !== 'unshare');
-  const result = run(fsSteps, p.fds.firstFree);
+  const fsSteps = steps.filter((s) => s.call !== 'setns' && s.call !== 'unshare');
+  const result = run(fsSteps, fds.firstFree);
   const probes = input.probes ?? {};
   process.stdout.write(JSON.stringify({
     ...result,

@@ -7,7 +7,7 @@ import { BerthError } from '../../errors.js';
 import type { Config } from '../../config/types.js';
 import { bindSource, isBind } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
-import { ociConfig } from './oci.js';
+
 
 export interface CgroupHierarchy {
   /** Its directory under the cgroup mount: "cpu,cpuacct", "systemd", "" for a v2-only host. */
@@ -183,7 +183,7 @@ export function resolveInRootfs(rootfs: string, path: string, covered: readonly 
 
 function mountDestinations(config: Config, rootfs: string): (string[] | undefined)[] {
   const covered: string[][] = [];
-  return (ociConfig(config).mounts ?? []).map((m) => {
+  return (config.mounts ?? []).map((m) => {
     if (typeof m.destination !== 'string' || !m.destination.startsWith('/')) return undefined;
     const resolved = resolveInRootfs(rootfs, m.destination, covered);
     covered.push(resolved);
@@ -193,7 +193,7 @@ function mountDestinations(config: Config, rootfs: string): (string[] | undefine
 
 /** Each namespace path must exist and be a namespace file (nsfs) before anything starts. */
 function checkNamespacePaths(config: Config): void {
-  (ociConfig(config).linux?.namespaces ?? []).forEach((ns, i) => {
+  (config.linux?.namespaces ?? []).forEach((ns, i) => {
     if (!ns.path) return;
     const field = `linux.namespaces[${i}].path`;
     let st;
@@ -209,7 +209,7 @@ function checkNamespacePaths(config: Config): void {
 
 function bindSources(config: Config, bundle: string): FsHostFacts['sources'] {
   const sources: FsHostFacts['sources'] = {};
-  (ociConfig(config).mounts ?? []).forEach((m) => {
+  (config.mounts ?? []).forEach((m) => {
     if (!isBind(m)) return;
     const source = bindSource(m, bundle);
     try {
@@ -231,7 +231,7 @@ function splitDev(rdev: bigint): { major: number; minor: number } {
 
 function hostDevices(config: Config): FsHostFacts['devices'] {
   const devices: FsHostFacts['devices'] = {};
-  for (const d of ociConfig(config).linux?.devices ?? []) {
+  for (const d of config.linux?.devices ?? []) {
     if (d.major !== undefined && d.minor !== undefined) continue;
     try {
       const st = statSync(d.path, { bigint: true });

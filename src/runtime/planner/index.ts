@@ -7,7 +7,7 @@
 //   rootfs       (create) / rslave, rootfs bound onto itself and opened as the root fd,
 //                mounts, /dev, the cwd, pivot_root, rootfsPropagation
 //   kernel       hostname, domainname, sysctls, readonly and masked paths, / read-only
-//   process      chdir(cwd), then the process planner's steps (ids, caps, rlimits, seccomp)
+//   process      the process planner's steps (cwd, ids, caps, rlimits, seccomp)
 import { BerthError } from '../../errors.js';
 import type { Config } from '../../config/types.js';
 import { type FdLayout, type Gate, type Plan, type Step, fdLayout } from '../steps.js';
@@ -16,8 +16,8 @@ import type { FsHostFacts } from './fs-host.js';
 import { needsDevSetup, planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { type NamespacePlan, createNamespaces, execNamespaces, namespaceSteps } from './namespaces.js';
-import { type OciConfig, ociConfig } from './oci.js';
-import { components, fsContext, makeDirs, step } from './paths.js';
+
+import { fsContext, step } from './paths.js';
 import { type ProcessContext, planProcess } from './process.js';
 import { finishPropagation, moveRoot, pivotRoot, prepareRoot, readonlyRoot, rootPropagation } from './rootfs.js';
 import { hostnameSteps, maskedPathSteps, readonlyPathSteps, sysctlSteps } from './system.js';
@@ -48,16 +48,27 @@ export interface PlanRequest {
   cgroupPath?: string;
 }
 
-export function plan(req: PlanRequest): Plan {
-  const cfg = ociConfig(req.config);
+/** The namespace and filesystem part of a plan: everything before the process steps. */
+export interface ContainerPlan {
+  ns: NamespacePlan;
+  fds: FdLayout;
+  steps: Step[];
+}
+
+export function planContainer(req: PlanRequest): ContainerPlan {
+  const cfg = req.config;
   const ns = req.mode === 'exec' ? execNamespaces(execJoins(req)) : createNamespaces(cfg, req.host.fs.namespaces);
   const fds = fdLayout(req.preserveFds, ns.joins.map((j) => j.type));
   const steps = [
     ...namespaceSteps(ns, fds.namespaces, cfg, fds.firstFree),
     ...(req.mode === 'create' ? containerSteps(req, cfg, ns, fds) : []),
-    ...cwdSteps(cfg),
   ];
   checkFds({ fds, steps });
+  return { ns, fds, steps };
+}
+
+export function plan(req: PlanRequest): Plan {
+  const { ns, fds, steps } = planContainer(req);
   const proc = planProcess(req.config, { fds, userNamespace: ns.has.has('user'), mode: req.mode, host: req.host.process });
   return {
     cloneFlags: ns.cloneFlags,
@@ -81,7 +92,7 @@ function execJoins(req: PlanRequest): Record<string, string> {
 }
 
 /** berth create: the root filesystem and what the container sees of the kernel. */
-function containerSteps(req: PlanRequest, cfg: OciConfig, ns: NamespacePlan, fds: FdLayout): Step[] {
+function containerSteps(req: PlanRequest, cfg: Config, ns: NamespacePlan, fds: FdLayout): Step[] {
   if (!ns.has.has('mount')) throw new BerthError('linux.namespaces: a mount namespace is required to set up the root filesystem');
   const facts = req.host.fs;
   const fs = fsContext(fds.firstFree);
@@ -90,13 +101,12 @@ function containerSteps(req: PlanRequest, cfg: OciConfig, ns: NamespacePlan, fds
   const userns = ns.has.has('user') || facts.inUserNamespace;
   return [
     // relative paths in mount data (overlay's lowerdir=...) are relative to the bundle, as in runc
-    step('chdir', [req.bundle], `chdir to the bundle ${req.bundle}`),
+    step('chdir', [req.bundle], `chdir to the bundle ${req.bundle}`, 'mounts'),
     ...prepareRoot(req.rootfs, propagation, facts.rootfsParentMount, fs.root),
     ...planMounts(mounts, {
       fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupPath: req.cgroupPath ?? '/',
     }),
     ...(needsDevSetup(mounts) ? planDevices(cfg.linux?.devices ?? [], facts.kcore, { fs, facts, bindNodes: userns }) : []),
-    ...makeDirs(fs, components(cfg.process?.cwd ?? '/'), 'process.cwd'),
     ...(req.noPivot ? moveRoot(req.rootfs, fs.root) : pivotRoot(fs.root, fs.scratch)),
     ...finishPropagation(propagation),
     ...hostnameSteps(cfg.hostname, cfg.domainname, ns.has),
@@ -105,10 +115,4 @@ function containerSteps(req: PlanRequest, cfg: OciConfig, ns: NamespacePlan, fds
     ...maskedPathSteps(cfg.linux?.maskedPaths ?? []),
     ...(cfg.root?.readonly ? readonlyRoot(facts.mountSetattr) : []),
   ];
-}
-
-function cwdSteps(cfg: OciConfig): Step[] {
-  const cwd = cfg.process?.cwd ?? '/';
-  if (!cwd.startsWith('/')) throw new BerthError(`process.cwd: ${JSON.stringify(cwd)} is not an absolute path`);
-  return [step('chdir', [cwd], `chdir to ${cwd}`, 'process.cwd')];
 }

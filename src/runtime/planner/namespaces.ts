@@ -7,7 +7,8 @@ import {
   CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWTIME, CLONE_NEWUSER,
   CLONE_NEWUTS, O_CLOEXEC, O_WRONLY,
 } from './consts.js';
-import type { IdMapping, OciConfig } from './oci.js';
+import type { Config } from '../../config/types.js';
+import type { IdMapping } from './oci.js';
 import { step } from './paths.js';
 
 /** runtime-spec namespace type -> clone flag and the name of its /proc/<pid>/ns file. */
@@ -44,7 +45,7 @@ export interface NamespacePlan {
 }
 
 /** Namespaces for `berth create`/`run`, from linux.namespaces. */
-export function createNamespaces(cfg: OciConfig, supported: readonly string[]): NamespacePlan {
+export function createNamespaces(cfg: Config, supported: readonly string[]): NamespacePlan {
   const list = cfg.linux?.namespaces ?? [];
   const seen = new Map<string, string | undefined>();
   list.forEach((ns, i) => {
@@ -73,7 +74,7 @@ export function createNamespaces(cfg: OciConfig, supported: readonly string[]): 
   return plan;
 }
 
-function idMaps(cfg: OciConfig, newUser: boolean, joinedUser: boolean): Pick<NamespacePlan, 'uidMap' | 'gidMap'> {
+function idMaps(cfg: Config, newUser: boolean, joinedUser: boolean): Pick<NamespacePlan, 'uidMap' | 'gidMap'> {
   const uid = cfg.linux?.uidMappings;
   const gid = cfg.linux?.gidMappings;
   const any = (uid?.length ?? 0) + (gid?.length ?? 0) > 0;
@@ -114,7 +115,7 @@ export function execNamespaces(differing: Record<string, string>): NamespacePlan
  * (its fd was opened by the parent; passing the type makes the kernel refuse a file of
  * another namespace type), then the namespaces that must be unshared by the child.
  */
-export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, cfg: OciConfig, firstFree: number): Step[] {
+export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, cfg: Config, firstFree: number): Step[] {
   const steps: Step[] = ns.joins.map(({ type, path }) =>
     step('setns', [fds[type]!, NAMESPACES[type]!.flag], `join ${type} namespace ${path}`, fieldOf(cfg, type), { sync: true }));
   const viaUnshare = ns.joins.some((j) => j.type === 'user') ? ['network', 'mount', 'ipc', 'uts'] : [];
@@ -130,7 +131,7 @@ export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, c
   return steps;
 }
 
-function fieldOf(cfg: OciConfig, type: string): string {
+function fieldOf(cfg: Config, type: string): string {
   const i = (cfg.linux?.namespaces ?? []).findIndex((ns) => ns.type === type);
   return i < 0 ? 'linux.namespaces' : `linux.namespaces[${i}]`;
 }
@@ -141,7 +142,7 @@ function fieldOf(cfg: OciConfig, type: string): string {
  * written as long as no process is in it yet. execve (since Linux 6.0) then moves
  * the child itself into its time_for_children namespace.
  */
-function timeNamespace(cfg: OciConfig, firstFree: number): Step[] {
+function timeNamespace(cfg: Config, firstFree: number): Step[] {
   const field = fieldOf(cfg, 'time');
   const offsets = Object.entries(cfg.linux?.timeOffsets ?? {});
   const steps = [step('unshare', [CLONE_NEWTIME], 'new time namespace', field)];
