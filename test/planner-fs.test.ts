@@ -329,13 +329,17 @@ t.test('sysctls: written through /proc/sys after pivot_root, only when they belo
     [{ 'kernel.shmmax': '1' }, ['mount', 'network'], /needs an ipc namespace/],
     [{ 'fs.mqueue.msg_max': '1' }, ['mount'], /needs an ipc namespace/],
     [{ 'kernel.hostname': 'x' }, ['mount', 'uts'], /conflicts with the hostname field/],
-    [{ 'kernel.domainname': 'x' }, ['mount'], /not in a namespace of the container's own/],
+    [{ 'kernel.domainname': 'x' }, ['mount'], /needs a uts namespace/],
     [{ 'vm.swappiness': '1' }, ['mount', 'network', 'ipc', 'uts'], /not in a namespace of the container's own/],
     [{ 'net.ipv4..x': '1' }, ['mount', 'network'], /not a sysctl name/],
+    [{ 'net/ipv4/ip_forward': '1' }, ['mount'], /needs a network namespace/],
   ];
   for (const [sysctl, types, error] of cases) {
     t.throws(() => plan(request(config({}, { namespaces: ns(types), sysctl }))), error, Object.keys(sysctl)[0]);
   }
+  const slashed = planOf(config({}, { sysctl: { 'net/ipv4/conf/eth0.100/forwarding': '1' } }));
+  t.equal(lines(of(slashed, 'linux.sysctl.net/ipv4/conf/eth0.100/forwarding'))[0],
+    `open("/proc/sys/net/ipv4/conf/eth0.100/forwarding", ${K.O_WRONLY | K.O_CLOEXEC | K.O_NOFOLLOW})`, 'slash form: dots stay in names');
   const joined = planOf(config({}, { namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/x' }], sysctl: { 'net.core.somaxconn': '1024' } }));
   t.ok(of(joined, 'linux.sysctl.net.core.somaxconn').length, 'a joined network namespace counts');
 });

@@ -1,6 +1,7 @@
 // What the container sees of the kernel once it is in its own root: hostname,
 // domainname, sysctls, and the paths it must not read (masked) or write (read-only).
 // These steps run after pivot_root, so every path is the container's own.
+import { sysctlNamespace } from '../../config/linux-names.js';
 import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
 import {
@@ -20,31 +21,24 @@ export function hostnameSteps(hostname: string | undefined, domainname: string |
   return steps;
 }
 
-/** The sysctls of ipc namespaces (runc's list), besides fs.mqueue.*. */
-const IPC_SYSCTLS = new Set([
-  'kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax',
-  'kernel.shmmni', 'kernel.shm_rmid_forced',
-]);
-
 /**
  * A sysctl is allowed only when it belongs to a namespace the container has: otherwise
- * writing it would change the host (runc's rules).
+ * writing it would change the host (runc's rules). sysctl(8)'s slash form
+ * (net/ipv4/ip_forward) names the same sysctl.
  */
 export function checkSysctl(key: string, has: Set<string>): void {
   const field = `linux.sysctl.${key}`;
-  const parts = key.split(/[./]/);
-  if (parts.some((p) => p === '' || p === '..')) throw new BerthError(`${field}: not a sysctl name`);
-  if (IPC_SYSCTLS.has(key) || key.startsWith('fs.mqueue.')) {
-    if (has.has('ipc')) return;
-    throw new BerthError(`${field}: needs an ipc namespace (it would change the host's)`);
-  }
-  if (key.startsWith('net.')) {
-    if (has.has('network')) return;
-    throw new BerthError(`${field}: needs a network namespace (it would change the host's)`);
-  }
-  if (key === 'kernel.domainname' && has.has('uts')) return;
-  if (key === 'kernel.hostname' && has.has('uts')) throw new BerthError(`${field}: conflicts with the hostname field; set that instead`);
-  throw new BerthError(`${field}: not in a namespace of the container's own, so it would change the host`);
+  if (key.split(/[./]/).some((p) => p === '' || p === '..')) throw new BerthError(`${field}: not a sysctl name`);
+  const dotted = key.replaceAll('/', '.');
+  const needed = sysctlNamespace(dotted);
+  if (needed === undefined) throw new BerthError(`${field}: not in a namespace of the container's own, so it would change the host`);
+  if (!has.has(needed)) throw new BerthError(`${field}: needs ${needed === 'ipc' ? 'an' : 'a'} ${needed} namespace (it would change the host's)`);
+  if (dotted === 'kernel.hostname') throw new BerthError(`${field}: conflicts with the hostname field; set that instead`);
+}
+
+/** The file of a sysctl: dots are separators unless the key is in slash form (eth0.100 is one name there). */
+function sysctlPath(key: string): string {
+  return `/proc/sys/${key.includes('/') ? key : key.replace(/\./g, '/')}`;
 }
 
 /** Each sysctl: /proc/sys/<key with dots as slashes>, opened, written, closed. */
@@ -52,7 +46,7 @@ export function sysctlSteps(sysctl: Record<string, string>, has: Set<string>, sc
   return Object.entries(sysctl).flatMap(([key, value]) => {
     checkSysctl(key, has);
     const field = `linux.sysctl.${key}`;
-    const path = `/proc/sys/${key.replace(/\./g, '/')}`;
+    const path = sysctlPath(key);
     return [
       step('open', [path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW], `open ${path}`, field),
       step('write', [scratch, value, Buffer.byteLength(value)], `write ${JSON.stringify(value)} to ${path}`, field),
