@@ -91,4 +91,10 @@ t.test('destinations are resolved through the rootfs\'s symlinks without leaving
   t.throws(() => resolveInRootfs(rootfs, '/loop/x', []), /too many levels of symbolic links/);
   const facts = await gatherFsHostFacts(config({ mounts: [{ destination: '/lib/fw', type: 'tmpfs' }, { destination: 'relative', type: 'tmpfs' }] }), dir, rootfs);
   t.same(facts.destinations, [['usr', 'lib', 'fw'], undefined]);
+  const copyUp = await gatherFsHostFacts(config({ mounts: [
+    { destination: '/usr', type: 'tmpfs', options: ['tmpcopyup'] },
+    { destination: '/new', type: 'tmpfs', options: ['tmpcopyup'] },
+    { destination: '/usr', type: 'tmpfs' },
+  ] }), dir, rootfs);
+  t.same(copyUp.copyUp, { 0: 'contents', 1: 'nothing' });
 });

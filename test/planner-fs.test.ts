@@ -165,8 +165,10 @@ t.test('each mount option maps to what runc maps it to', async (t) => {
   for (const [option, flag] of props) t.same(parseMountOptions([option], 'f').propagation, [flag], option);
   t.same(parseMountOptions(['ro', 'rw'], 'f').flags, 0, 'a later option overrides an earlier one');
   t.same(parseMountOptions(['mode=755', 'size=1m', 'ro'], 'f').data, ['mode=755', 'size=1m'], 'the rest is data, in order');
-  t.throws(() => parseMountOptions(['tmpcopyup'], 'mounts[3].options'),
-    new BerthError('mounts[3].options: mount option "tmpcopyup" is not supported'));
+  t.throws(() => parseMountOptions(['idmap'], 'mounts[3].options'),
+    new BerthError('mounts[3].options: mount option "idmap" is not supported'));
+  t.equal(parseMountOptions(['tmpcopyup'], 'f').copyUp, true);
+  t.same(parseMountOptions(['tmpcopyup', 'notmpcopyup'], 'f').data, [], 'copy-up options are not data');
 });
 
 t.test('non-bind mounts take their flags and data in the one mount call; propagation follows', async (t) => {
@@ -175,6 +177,34 @@ t.test('non-bind mounts take their flags and data in the one mount call; propaga
   const l = lines(of(p, 'mounts[0]'));
   t.ok(l.includes(`mount("tmpfs", "/proc/self/fd/${root + 1}", "tmpfs", ${K.MS_NOSUID | K.MS_NODEV}, "mode=1777")`));
   t.ok(l.includes(`mount(NULL, "/proc/self/fd/${root + 1}", NULL, ${K.MS_SHARED | K.MS_REC}, NULL)`));
+});
+
+t.test("podman's config plans: tmpcopyup where there is nothing to copy, joined netns, file binds under /run", async (t) => {
+  const ctr = '/var/lib/containers/storage/overlay-containers/c1/userdata';
+  const run = '/run/containers/storage/overlay-containers/c1/userdata';
+  const cfg = config({
+    mounts: [
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'rprivate', 'nosuid', 'nodev', 'tmpcopyup'] },
+      { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'noexec', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/hosttmp', type: 'bind', source: '/tmp', options: ['ro', 'rprivate', 'rbind'] },
+      { destination: '/dev/shm', type: 'bind', source: `${ctr}/shm`, options: ['bind', 'rprivate', 'nosuid', 'noexec', 'nodev'] },
+      { destination: '/run/.containerenv', type: 'bind', source: `${run}/.containerenv`, options: ['bind', 'rprivate'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['rprivate', 'nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+  }, {
+    namespaces: [{ type: 'pid' }, { type: 'network', path: '/run/netns/netns-1' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+    sysctl: { 'net.ipv4.ping_group_range': '0 0' },
+  });
+  const sources = { '/tmp': 'directory', [`${ctr}/shm`]: 'directory', [`${run}/.containerenv`]: 'file' } as const;
+  const p = planOf(cfg, {}, { sources, copyUp: { 1: 'nothing' } });
+  const root = p.fds.firstFree;
+  t.ok(lines(of(p, 'mounts[1]')).includes(`mount("tmpfs", "/proc/self/fd/${root + 1}", "tmpfs", ${K.MS_NOSUID | K.MS_NODEV}, NULL)`));
+  t.ok(lines(of(p, 'mounts[6]')).includes(`mknodat(${root + 1}, ".containerenv", ${K.S_IFREG | 0o644}, 0)`));
+  t.same(p.joinNamespaces, [{ type: 'network', path: '/run/netns/netns-1' }]);
+  t.throws(() => plan(request(cfg, {}, { sources, copyUp: { 1: 'contents' } })),
+    /mounts\[1\].options: tmpcopyup: copying what the image has at \/scratch into the tmpfs is not supported/);
 });
 
 t.test('idmapped mounts are refused clearly', async (t) => {

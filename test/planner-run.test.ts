@@ -58,7 +58,7 @@ t.test('runc\'s default config with extra mounts, run for real', { skip: root ? 
     { destination: '/etc/hosts', type: 'bind', source: join(bundle, 'hosts'), options: ['bind', 'ro'] },
     { destination: '/abs/escaped', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
     { destination: '/rel/escaped', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
-    { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777'] },
+    { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=1777', 'rprivate', 'tmpcopyup'] },
   );
   config.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o600, uid: 0, gid: 5 }];
   config.linux.sysctl = { 'net.ipv4.ip_forward': '1' };

@@ -58,6 +58,8 @@ export interface FsHostFacts {
    * RESOLVE_IN_ROOT, so a rootfs changed meanwhile can fail a step but never lead out.
    */
   destinations?: (string[] | undefined)[];
+  /** For tmpfs mounts with tmpcopyup, by mount index: is there anything to copy up? */
+  copyUp?: Record<number, 'nothing' | 'contents'>;
 }
 
 export interface MountInfo {
@@ -191,6 +193,23 @@ function mountDestinations(config: Config, rootfs: string): (string[] | undefine
   });
 }
 
+/** What the image has where tmpcopyup mounts go (nothing: missing or an empty directory). */
+function copyUpSources(config: Config, rootfs: string, destinations: (string[] | undefined)[]): Record<number, 'nothing' | 'contents'> {
+  const found: Record<number, 'nothing' | 'contents'> = {};
+  (config.mounts ?? []).forEach((m, i) => {
+    const dest = destinations[i];
+    if (!dest || !(m.options ?? []).includes('tmpcopyup')) return;
+    let entries: string[];
+    try {
+      entries = readdirSync(join(rootfs, ...dest));
+    } catch {
+      entries = [];
+    }
+    found[i] = entries.length ? 'contents' : 'nothing';
+  });
+  return found;
+}
+
 /** Each namespace path must exist and be a namespace file (nsfs) before anything starts. */
 function checkNamespacePaths(config: Config): void {
   (config.linux?.namespaces ?? []).forEach((ns, i) => {
@@ -285,5 +304,6 @@ export async function gatherFsHostFacts(config: Config, bundle: string, rootfs: 
   facts.devices = hostDevices(config);
   facts.rootfsParentMount = mountPointOf(realpathSync(rootfs), mounts);
   facts.destinations = mountDestinations(config, rootfs);
+  facts.copyUp = copyUpSources(config, rootfs, facts.destinations);
   return facts;
 }

@@ -87,7 +87,7 @@ const RECURSIVE: Record<string, Attrs> = {
 };
 
 /** Options other runtimes define that berth does not implement: refused, never passed on as data. */
-const UNSUPPORTED = new Set(['tmpcopyup', 'idmap', 'ridmap']);
+const UNSUPPORTED = new Set(['idmap', 'ridmap']);
 
 export interface MountOptions {
   /** MS_* flags for the mount(2) call (MS_BIND, MS_REC, MS_RDONLY, ...). */
@@ -100,10 +100,12 @@ export interface MountOptions {
   recursive?: Attrs;
   /** Everything else, for the filesystem: "mode=755", "size=64k". */
   data: string[];
+  /** runc's "tmpcopyup": the tmpfs starts with what the image has at its destination. */
+  copyUp: boolean;
 }
 
 export function parseMountOptions(options: readonly string[], field: string): MountOptions {
-  const parsed: MountOptions = { flags: 0, cleared: 0, propagation: [], data: [] };
+  const parsed: MountOptions = { flags: 0, cleared: 0, propagation: [], data: [], copyUp: false };
   for (const option of options) {
     const flag = FLAGS[option];
     const recursive = RECURSIVE[option];
@@ -120,6 +122,8 @@ export function parseMountOptions(options: readonly string[], field: string): Mo
       parsed.propagation.push(PROPAGATION[option]!);
     } else if (recursive) {
       parsed.recursive = mergeAttrs(parsed.recursive, recursive);
+    } else if (option === 'tmpcopyup' || option === 'notmpcopyup') {
+      parsed.copyUp = option === 'tmpcopyup';
     } else if (UNSUPPORTED.has(option)) {
       throw new BerthError(`${field}: mount option ${JSON.stringify(option)} is not supported`);
     } else {

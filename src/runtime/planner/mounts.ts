@@ -53,6 +53,7 @@ function planMount(mount: OciMount, index: number, ctx: MountContext): Step[] {
   if (isBind(mount)) return bindMount(mount, dest, options, field, ctx);
   if (mount.type === 'cgroup') return cgroupMount(dest, options, field, ctx);
   if (!mount.type) throw new BerthError(`${field}.type: required for a mount that is not a bind mount`);
+  if (options.copyUp) checkCopyUp(mount, index, field, ctx);
   return [
     ...makeDirs(ctx.fs, dest, field),
     ...mountOn(ctx.fs, dest, field, (target) => [
@@ -61,6 +62,18 @@ function planMount(mount: OciMount, index: number, ctx: MountContext): Step[] {
     ]),
     ...afterMount(dest, options, field, ctx),
   ];
+}
+
+/**
+ * tmpcopyup (podman adds it to every --tmpfs): the chain cannot copy files, so it is
+ * honoured only where there is nothing to copy, which is where podman's tmpfs mounts
+ * usually go (/tmp, /run, a new path); otherwise it is refused rather than ignored.
+ */
+function checkCopyUp(mount: OciMount, index: number, field: string, ctx: MountContext): void {
+  if (mount.type !== 'tmpfs') throw new BerthError(`${field}.options: tmpcopyup applies to tmpfs mounts only`);
+  if (ctx.facts.copyUp?.[index] !== 'nothing') {
+    throw new BerthError(`${field}.options: tmpcopyup: copying what the image has at ${mount.destination} into the tmpfs is not supported`);
+  }
 }
 
 function data(options: MountOptions): string | null {
