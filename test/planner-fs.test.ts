@@ -335,6 +335,11 @@ t.test('rootfsPropagation: used for / first, the rootfs parent made private, app
   const after = l.lastIndexOf(`mount(NULL, "/", NULL, ${K.MS_SHARED | K.MS_REC}, NULL)`);
   t.ok(after > l.indexOf('sys_pivot_root(".", ".")'));
   t.throws(() => plan(request(config({}, { rootfsPropagation: 'sideways' }))), /linux.rootfsPropagation: "sideways" is not one of/);
+  const parentPrivate = (value?: string) =>
+    lines(planOf(config({}, value ? { rootfsPropagation: value } : {}), {}, { rootfsParentMount: '/var' }).steps)
+      .includes(`mount(NULL, "/var", NULL, ${K.MS_PRIVATE}, NULL)`);
+  t.same([undefined, 'rslave', 'rprivate', 'private', 'slave', 'shared', 'unbindable'].map(parentPrivate),
+    [false, false, false, true, true, true, true], 'the parent is made private whenever it may still be shared');
 });
 
 t.test('hostname and domainname need a uts namespace', async (t) => {

@@ -129,7 +129,7 @@ t.test('dangling symlinks: their targets are created inside the rootfs, never on
   t.notOk(existsSync(join(outside, 'escaped')), 'nothing was created on the host');
 });
 
-t.test('masked paths: a directory gets an empty tmpfs, a file /dev/null; --no-pivot', { skip: root ? false : 'needs root' }, async (t) => {
+t.test('masked paths: a directory gets an empty tmpfs, a file /dev/null; --no-pivot; rootfsPropagation', { skip: root ? false : 'needs root' }, async (t) => {
   const bundle = mkdtempSync(join(tmpdir(), 'berth-planrun-'));
   t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
   const rootfs = join(bundle, 'rootfs');
@@ -141,11 +141,12 @@ t.test('masked paths: a directory gets an empty tmpfs, a file /dev/null; --no-pi
     mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/dev', type: 'tmpfs', source: 'tmpfs' }],
     linux: { namespaces: [{ type: 'mount' }], maskedPaths: ['/secret/dir', '/secret/file', '/secret/none'] },
   };
-  for (const noPivot of [false, true]) {
-    const seen = runPlan({ config, bundle, rootfs, noPivot, probes: { paths: ['/secret/dir/key'], reads: ['/secret/file'], writes: ['/secret/dir/x'] } });
+  for (const [noPivot, rootfsPropagation] of [[false, undefined], [true, undefined], [false, 'private'], [false, 'slave']] as const) {
+    const seen = runPlan({ config: { ...config, linux: { ...config.linux, rootfsPropagation } }, bundle, rootfs, noPivot, probes: { paths: ['/secret/dir/key'], reads: ['/secret/file'], writes: ['/secret/dir/x'] } });
     t.equal(seen.failed, undefined, `every step succeeded (noPivot ${noPivot}) ${JSON.stringify(seen.failed)}`);
     t.equal(seen.paths['/secret/dir/key'], 'ENOENT', 'the directory is masked');
     t.equal(seen.reads['/secret/file'], '', 'the file is masked');
     t.equal(seen.writes['/secret/dir/x'], 'EROFS', 'the masking tmpfs is read-only');
+    t.notOk(readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs), `no mount reached the host (${rootfsPropagation})`);
   }
 });

@@ -22,7 +22,7 @@ export function rootPropagation(value: string | undefined): number {
 
 /**
  * Before any mount: stop mount events from reaching the host (rslave unless the config
- * asks otherwise, as runc), make the mount holding the rootfs private if that made it
+ * asks otherwise, as runc), make the mount holding the rootfs private if it may still be
  * shared (pivot_root refuses a new root whose parent mount is shared), bind the rootfs onto itself and open
  * it. The fd is opened after the bind on purpose: one opened before would refer to the
  * mount underneath and never see what is mounted on the bind.
@@ -30,10 +30,20 @@ export function rootPropagation(value: string | undefined): number {
 export function prepareRoot(rootfs: string, propagation: number, parentMount: string | undefined, rootFd: number): Step[] {
   return [
     step('mount', [null, '/', null, propagation || MS_SLAVE | MS_REC, null], 'keep mount events from reaching the host (/)', PROPAGATION_FIELD, { sync: true }),
-    ...(parentMount && propagation & MS_SHARED ? [step('mount', [null, parentMount, null, MS_PRIVATE, null], `make ${parentMount} private for pivot_root`, ROOT)] : []),
+    ...(parentMount && mayLeaveShared(propagation) ? [step('mount', [null, parentMount, null, MS_PRIVATE, null], `make ${parentMount} private for pivot_root`, ROOT)] : []),
     step('mount', [rootfs, rootfs, null, MS_BIND | MS_REC, null], `bind ${rootfs} onto itself`, ROOT, { sync: true }),
     step('open', [rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC], `open ${rootfs} as fd ${rootFd}`, ROOT),
   ];
+}
+
+/**
+ * Whether the mount holding the rootfs may still be shared with the host after the
+ * first propagation change: it is, unless that change was recursive and not "shared".
+ * A shared parent would make pivot_root fail and carry the rootfs bind to the host.
+ */
+function mayLeaveShared(propagation: number): boolean {
+  if (!propagation) return false;
+  return !(propagation & MS_REC) || (propagation & MS_SHARED) !== 0;
 }
 
 /**
