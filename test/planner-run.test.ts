@@ -150,3 +150,25 @@ t.test('masked paths: a directory gets an empty tmpfs, a file /dev/null; --no-pi
     t.notOk(readFileSync('/proc/self/mountinfo', 'utf8').includes(rootfs), `no mount reached the host (${rootfsPropagation})`);
   }
 });
+
+t.test('overlay: relative lowerdir/upperdir/workdir are relative to the bundle, as in runc', { skip: root ? false : 'needs root' }, async (t) => {
+  const bundle = mkdtempSync(join(tmpdir(), 'berth-planrun-'));
+  t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs);
+  for (const dir of ['lower', 'upper', 'work']) mkdirSync(join(bundle, dir));
+  writeFileSync(join(bundle, 'lower', 'from-lower'), 'lower');
+  const config = {
+    ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { args: ['/bin/true'], cwd: '/' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/merged', type: 'overlay', source: 'overlay', options: ['lowerdir=lower', 'upperdir=upper', 'workdir=work'] },
+    ],
+    linux: { namespaces: [{ type: 'mount' }] },
+  };
+  const seen = runPlan({ config, bundle, rootfs, probes: { reads: ['/merged/from-lower'], writes: ['/merged/new'] } });
+  t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
+  t.equal(seen.reads['/merged/from-lower'], 'lower');
+  t.equal(seen.writes['/merged/new'], 'ok');
+  t.ok(existsSync(join(bundle, 'upper', 'new')), 'the write went to the upper directory in the bundle');
+});
