@@ -92,6 +92,7 @@ t.test('runc\'s default config with extra mounts, run for real', { skip: root ? 
   t.equal(seen.writes['/scratch/ok'], 'ok', 'a tmpfs is writable under a read-only root');
   const points = mountPoints(seen.mountinfo);
   t.ok(points.includes('/proc') && points.includes('/dev') && points.includes('/sys') && points.includes('/sys/fs/cgroup'));
+  t.ok(points.some((p) => p.startsWith('/sys/fs/cgroup/')), 'the cgroup hierarchies are mounted');
   t.notOk(points.some((p) => p.startsWith(bundle)), 'the host\'s mounts are gone after pivot_root');
   t.ok(points.includes(join(outside, 'escaped')), 'the tmpfs is where the link leads when resolved in the rootfs');
   t.notOk(existsSync(join(outside, 'escaped')), 'nothing was created through a symlink out of the rootfs');
@@ -171,4 +172,25 @@ t.test('overlay: relative lowerdir/upperdir/workdir are relative to the bundle, 
   t.equal(seen.reads['/merged/from-lower'], 'lower');
   t.equal(seen.writes['/merged/new'], 'ok');
   t.ok(existsSync(join(bundle, 'upper', 'new')), 'the write went to the upper directory in the bundle');
+});
+
+t.test('a cgroup namespace: the cgroup mount shows the container\'s cgroup as its root', { skip: root ? false : 'needs root' }, async (t) => {
+  const bundle = mkdtempSync(join(tmpdir(), 'berth-planrun-'));
+  t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs);
+  const config = {
+    ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { args: ['/bin/true'], cwd: '/' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['ro', 'nosuid'] },
+    ],
+    linux: { namespaces: [{ type: 'mount' }, { type: 'cgroup' }] },
+  };
+  const seen = runPlan({ config, bundle, rootfs, probes: { reads: ['/proc/self/cgroup'], writes: ['/sys/fs/cgroup/x'] } });
+  t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
+  t.ok(seen.reads['/proc/self/cgroup']!.split('\n').filter(Boolean).every((l) => l.endsWith(':/')), 'every hierarchy shows / in the namespace');
+  t.ok(mountPoints(seen.mountinfo).some((p) => p.startsWith('/sys/fs/cgroup')), 'mounted');
+  t.equal(seen.writes['/sys/fs/cgroup/x'], 'EROFS');
 });

@@ -40,6 +40,7 @@ const PROTOTYPES: Partial<Record<Step['call'], string>> = {
   sethostname: 'int sethostname(const char *name, size_t len)',
   setdomainname: 'int setdomainname(const char *name, size_t len)',
   write: 'long write(int fd, const char *buf, size_t len)',
+  unshare: 'int unshare(int flags)',
 };
 
 const unshare = fn('int unshare(int flags)');
@@ -147,7 +148,9 @@ async function main(): Promise<void> {
   // The thread's own namespaces; if this fails nothing below may run (it would mount on the host).
   const flags = ns.cloneFlags & (K.CLONE_NEWNS | K.CLONE_NEWUTS | K.CLONE_NEWIPC | K.CLONE_NEWNET);
   if (!(flags & K.CLONE_NEWNS) || unshare(flags) !== 0) throw new Error(`step-runner: unshare failed: ${errnoName(errno())}`);
-  const fsSteps = steps.filter((s) => s.call !== 'setns' && s.call !== 'unshare');
+  // setns needs fds the executor opens; unsharing cgroup and time namespaces is what the
+  // child does too (a thread may)
+  const fsSteps = steps.filter((s) => s.call !== 'setns');
   const result = run(fsSteps, fds.firstFree);
   const probes = input.probes ?? {};
   process.stdout.write(JSON.stringify({
