@@ -5,7 +5,7 @@
 // The child's chain, in order:
 //   namespaces   setns into joined ones, unshare cgroup/time (after the parent's setup)
 //   rootfs       (create) / rslave, rootfs bound onto itself and opened as the root fd,
-//                mounts, /dev, the cwd, pivot_root, rootfsPropagation
+//                mounts, /dev, pivot_root (or MS_MOVE + chroot), rootfsPropagation
 //   kernel       hostname, domainname, sysctls, readonly and masked paths, / read-only
 //   process      the process planner's steps (cwd, ids, caps, rlimits, seccomp)
 import { BerthError } from '../../errors.js';
@@ -16,15 +16,14 @@ import type { FsHostFacts } from './fs-host.js';
 import { needsDevSetup, planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { type NamespacePlan, createNamespaces, execNamespaces, namespaceSteps } from './namespaces.js';
-
 import { fsContext, step } from './paths.js';
-import { type ProcessContext, planProcess } from './process.js';
+import { type ProcessHostFacts, planProcess } from './process.js';
 import { finishPropagation, moveRoot, pivotRoot, prepareRoot, readonlyRoot, rootPropagation } from './rootfs.js';
 import { hostnameSteps, maskedPathSteps, readonlyPathSteps, sysctlSteps } from './system.js';
 
 export interface HostFacts {
   fs: FsHostFacts;
-  process: ProcessContext['host'];
+  process: ProcessHostFacts;
 }
 
 export interface PlanRequest {

@@ -158,7 +158,7 @@ function cgroupMount(dest: string[], options: MountOptions, field: string, ctx: 
 function hierarchyMount(h: CgroupFacts['hierarchies'][number], dest: string[], options: MountOptions, field: string, ctx: MountContext): Step[] {
   if (ctx.cgroupNamespace) {
     return mountOn(ctx.fs, dest, field, (target) => [
-      step('mount', [h.fsType, target, h.fsType, options.flags, h.options || null], `mount ${h.fsType} ${h.options || ''} on ${display(dest)}`.replace('  ', ' '), field),
+      step('mount', [h.fsType, target, h.fsType, options.flags, h.options || null], `mount ${[h.fsType, h.options].filter(Boolean).join(' ')} on ${display(dest)}`, field),
     ]);
   }
   const source = join(h.mountPoint, ctx.cgroupPath).replace(/(.)\/$/, '$1');
