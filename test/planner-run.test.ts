@@ -194,3 +194,22 @@ t.test('a cgroup namespace: the cgroup mount shows the container\'s cgroup as it
   t.ok(mountPoints(seen.mountinfo).some((p) => p.startsWith('/sys/fs/cgroup')), 'mounted');
   t.equal(seen.writes['/sys/fs/cgroup/x'], 'EROFS');
 });
+
+t.test('a time namespace gets its offsets before anything enters it', { skip: root ? false : 'needs root' }, async (t) => {
+  const bundle = mkdtempSync(join(tmpdir(), 'berth-planrun-'));
+  t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs);
+  const config = {
+    ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { args: ['/bin/true'], cwd: '/' },
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: {
+      namespaces: [{ type: 'mount' }, { type: 'time' }],
+      timeOffsets: { monotonic: { secs: 86400 }, boottime: { secs: 3600, nanosecs: 7 } },
+    },
+  };
+  const seen = runPlan({ config, bundle, rootfs, probes: { reads: ['/proc/self/timens_offsets'] } });
+  t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
+  t.match(seen.reads['/proc/self/timens_offsets'], /monotonic\s+86400\s+0/);
+  t.match(seen.reads['/proc/self/timens_offsets'], /boottime\s+3600\s+7/);
+});
