@@ -89,3 +89,10 @@ t.test('exec joins the differing namespaces of the init and sets up no rootfs', 
   t.ok(lines(p.steps).includes('chdir("/srv")'), 'the process steps enter the cwd');
   t.equal(p.uidMap, undefined, 'the maps of an existing user namespace are not written again');
 });
+
+t.test('fd numbers follow the layout: preserved fds and joined namespaces come before the rootfs fd', async (t) => {
+  const p = planOf(config({ mounts: [{ destination: '/proc', type: 'proc' }] }, { namespaces: [{ type: 'mount' }, { type: 'uts', path: '/proc/9/ns/uts' }] }), { preserveFds: 3 });
+  t.same(p.fds, { preserveFds: 3, report: 6, sync: 7, namespaces: { uts: 8 }, rootfs: 9, firstFree: 10 });
+  t.ok(lines(p.steps).includes(`setns(8, ${K.CLONE_NEWUTS})`));
+  t.ok(lines(p.steps).includes('mount("proc", "/proc/self/fd/11", "proc", 0, NULL)'), 'the resolved destination is the fd after the rootfs fd 10');
+});
