@@ -219,7 +219,7 @@ t.test('cgroup mount: cgroup2 with a cgroup namespace, the container\'s cgroup b
   t.ok(lines(of(withNs, 'mounts[0]')).includes(`mount("cgroup2", "/proc/self/fd/${root + 1}", "cgroup2", ${K.MS_NOSUID | K.MS_RDONLY}, "nsdelegate")`));
   t.equal(withNs.steps[0]!.call, 'unshare', 'the cgroup namespace is unshared first');
   t.equal(withNs.steps[0]!.args[0], K.CLONE_NEWCGROUP);
-  const without = planOf(config(m, { namespaces: [{ type: 'mount' }] }), { cgroupPath: '/berth/c1' });
+  const without = planOf(config(m, { namespaces: [{ type: 'mount' }] }), { cgroupPaths: { '': '/berth/c1' } });
   t.ok(lines(of(without, 'mounts[0]')).includes(`mount("/sys/fs/cgroup/berth/c1", "/proc/self/fd/${root + 1}", NULL, ${K.MS_BIND | K.MS_REC}, NULL)`));
 });
 
@@ -245,6 +245,10 @@ t.test('cgroup mount on a v1/hybrid host: a tmpfs with one mount per v1 hierarch
   t.ok(l.includes(`symlinkat("cpu,cpuacct", ${root + 1}, "cpu")`));
   t.equal(s.at(-2)!.call, 'sys_mount_setattr');
   t.equal(s.at(-2)!.what, 'set attributes ro on /sys/fs/cgroup');
+  const bound = planOf(config(m, { namespaces: [{ type: 'mount' }] }), { cgroupPaths: { 'cpu,cpuacct': '/berth/c1', systemd: '/system.slice/c1' } }, { cgroup });
+  const b = lines(of(bound, 'mounts[0]'));
+  t.ok(b.includes(`mount("/sys/fs/cgroup/cpu,cpuacct/berth/c1", "/proc/self/fd/${root + 1}", NULL, ${K.MS_BIND | K.MS_REC}, NULL)`), 'each hierarchy binds its own path');
+  t.ok(b.includes(`mount("/sys/fs/cgroup/systemd/system.slice/c1", "/proc/self/fd/${root + 1}", NULL, ${K.MS_BIND | K.MS_REC}, NULL)`));
 });
 
 t.test('default devices, /dev links and linux.devices', async (t) => {

@@ -41,10 +41,14 @@ export interface PlanRequest {
   /** exec mode: the container's init pid, whose /proc/<pid>/ns/* are joined. */
   initPid?: number;
   /**
-   * The container's cgroup relative to each hierarchy's root ("/berth/<id>"), bound at
-   * the config's cgroup mount when the container has no cgroup namespace. Default "/".
+   * The container's cgroup in each hierarchy, relative to the hierarchy's root, keyed by
+   * the hierarchy's directory name as in FsHostFacts.cgroup ("memory", "cpu,cpuacct",
+   * "systemd"; "" for a v2 host), e.g. {"memory": "/berth/c1"}: bound at the config's
+   * cgroup mount when the container has no cgroup namespace. They differ between v1
+   * hierarchies when berth itself runs in different cgroups in each. A hierarchy
+   * without an entry shows its root.
    */
-  cgroupPath?: string;
+  cgroupPaths?: Record<string, string>;
 }
 
 /** The namespace and filesystem part of a plan: everything before the process steps. */
@@ -103,7 +107,7 @@ function containerSteps(req: PlanRequest, cfg: Config, ns: NamespacePlan, fds: F
     step('chdir', [req.bundle], `chdir to the bundle ${req.bundle}`, 'mounts'),
     ...prepareRoot(req.rootfs, propagation, facts.rootfsParentMount, fs.root),
     ...planMounts(mounts, {
-      fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupPath: req.cgroupPath ?? '/',
+      fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupPaths: req.cgroupPaths ?? {},
     }),
     ...(needsDevSetup(mounts) ? planDevices(cfg.linux?.devices ?? [], facts.kcore, { fs, facts, bindNodes: userns }) : []),
     ...(req.noPivot ? moveRoot(req.rootfs, fs.root) : pivotRoot(fs.root, fs.scratch)),

@@ -16,8 +16,8 @@ export interface MountContext {
   facts: FsHostFacts;
   /** The container has a cgroup namespace of its own: cgroup filesystems show its cgroup as root. */
   cgroupNamespace: boolean;
-  /** The container's cgroup, relative to each hierarchy's root (bound when there is no cgroup namespace). */
-  cgroupPath: string;
+  /** The container's cgroup in each hierarchy, by hierarchy name (bound when there is no cgroup namespace). */
+  cgroupPaths: Record<string, string>;
 }
 
 export function isBind(mount: OciMount): boolean {
@@ -161,7 +161,7 @@ function hierarchyMount(h: CgroupFacts['hierarchies'][number], dest: string[], o
       step('mount', [h.fsType, target, h.fsType, options.flags, h.options || null], `mount ${[h.fsType, h.options].filter(Boolean).join(' ')} on ${display(dest)}`, field),
     ]);
   }
-  const source = join(h.mountPoint, ctx.cgroupPath).replace(/(.)\/$/, '$1');
+  const source = join(h.mountPoint, ctx.cgroupPaths[h.name] ?? '/').replace(/(.)\/$/, '$1');
   return [
     ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [source, target, null, MS_BIND | MS_REC, null], `bind ${source} on ${display(dest)}`, field),
