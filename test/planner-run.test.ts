@@ -19,8 +19,10 @@ interface Seen {
   reads: Record<string, string>;
 }
 
-function runPlan(input: Record<string, unknown>): Seen {
-  const r = spawnSync(process.execPath, [RUNNER], { input: JSON.stringify(input), encoding: 'utf8', timeout: 60_000 });
+/** Run a plan; `userns`: from inside a user namespace of its own (root mapped to root). */
+function runPlan(input: Record<string, unknown>, userns = false): Seen {
+  const argv = userns ? ['unshare', '--user', '--map-root-user', process.execPath, RUNNER] : [process.execPath, RUNNER];
+  const r = spawnSync(argv[0]!, argv.slice(1), { input: JSON.stringify(input), encoding: 'utf8', timeout: 60_000 });
   if (r.status !== 0) throw new Error(`step-runner failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as Seen;
 }
@@ -212,4 +214,29 @@ t.test('a time namespace gets its offsets before anything enters it', { skip: ro
   t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
   t.match(seen.reads['/proc/self/timens_offsets'], /monotonic\s+86400\s+0/);
   t.match(seen.reads['/proc/self/timens_offsets'], /boottime\s+3600\s+7/);
+});
+
+t.test('in a user namespace: device nodes are the host\'s, bound; read-only binds keep their locked flags', { skip: root ? false : 'needs root' }, async (t) => {
+  const bundle = mkdtempSync(join(tmpdir(), 'berth-planrun-'));
+  t.teardown(() => rmSync(bundle, { recursive: true, force: true }));
+  const rootfs = join(bundle, 'rootfs');
+  mkdirSync(rootfs);
+  mkdirSync(join(bundle, 'vol'));
+  writeFileSync(join(bundle, 'vol', 'data'), 'v');
+  const config = {
+    ociVersion: '1.3.0', root: { path: 'rootfs' }, process: { args: ['/bin/true'], cwd: '/' },
+    mounts: [
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/vol', type: 'bind', source: 'vol', options: ['rbind', 'ro'] },
+    ],
+    linux: { namespaces: [{ type: 'mount' }], devices: [{ path: '/dev/full', type: 'c', major: 1, minor: 7 }], maskedPaths: ['/vol/data'] },
+  };
+  const seen = runPlan({ config, bundle, rootfs, probes: { paths: ['/dev/null', '/dev/full', '/dev/ptmx'], reads: ['/vol/data'], writes: ['/dev/null', '/vol/x'] } }, true);
+  t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
+  t.match(seen.paths['/dev/null'], { type: 'chr', major: 1, minor: 3 }, "the host's /dev/null");
+  t.match(seen.paths['/dev/full'], { type: 'chr', major: 1, minor: 7 });
+  t.match(seen.paths['/dev/ptmx'], { type: 'link', target: 'pts/ptmx' });
+  t.equal(seen.writes['/dev/null'], 'ok', 'the bound node works');
+  t.equal(seen.writes['/vol/x'], 'EROFS');
+  t.equal(seen.reads['/vol/data'], '', 'masked by /dev/null');
 });
