@@ -115,7 +115,7 @@ function nodeOf(device: OciDevice, field: string, facts: FsHostFacts): Node {
 }
 
 /** Linux's dev_t encoding (glibc's makedev). */
-export function makedev(major: number, minor: number): number | bigint {
+function makedev(major: number, minor: number): number | bigint {
   const dev = ((BigInt(major) & 0xfffff000n) << 32n) | ((BigInt(major) & 0xfffn) << 8n)
     | ((BigInt(minor) & 0xffffff00n) << 12n) | (BigInt(minor) & 0xffn);
   return dev <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(dev) : dev;

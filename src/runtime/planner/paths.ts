@@ -66,7 +66,7 @@ export function display(parts: readonly string[]): string {
 }
 
 /** struct open_how { u64 flags; u64 mode; u64 resolve; } */
-export function openHow(flags: number, resolve: number): { bytes: Uint8Array } {
+function openHow(flags: number, resolve: number): { bytes: Uint8Array } {
   const bytes = new Uint8Array(OPEN_HOW_SIZE);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, BigInt(flags), true);
@@ -75,7 +75,7 @@ export function openHow(flags: number, resolve: number): { bytes: Uint8Array } {
 }
 
 /** The magic link through which a mount reaches the object fd N refers to. */
-export function fdPath(fd: number): string {
+function fdPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
 }
 
@@ -87,7 +87,7 @@ export function resolve(ctx: FsContext, parts: readonly string[], field?: string
     `resolve ${display(parts)} in the rootfs`, field);
 }
 
-export function closeScratch(ctx: FsContext, field?: string): Step {
+function closeScratch(ctx: FsContext, field?: string): Step {
   return step('close', [ctx.scratch], `close fd ${ctx.scratch}`, field);
 }
 
@@ -125,11 +125,6 @@ export function makeFile(ctx: FsContext, parts: readonly string[], field?: strin
       step('mknodat', [dirfd, name, S_IFREG | mode, 0], `create file ${display(parts)}`, field, { ok: [EEXIST] }),
     ]),
   ];
-}
-
-/** Steps that run with the parent directory of `parts` open; the last component is theirs. */
-export function inParent(ctx: FsContext, parts: readonly string[], field: string | undefined, inner: (dirfd: number, name: string) => Step[]): Step[] {
-  return inDirectory(ctx, parts.slice(0, -1), field, (dirfd) => inner(dirfd, parts[parts.length - 1]!));
 }
 
 /** Steps that act on `parts` through /proc/self/fd/N while it is open as ctx.scratch. */

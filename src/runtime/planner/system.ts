@@ -26,7 +26,7 @@ export function hostnameSteps(hostname: string | undefined, domainname: string |
  * writing it would change the host (runc's rules). sysctl(8)'s slash form
  * (net/ipv4/ip_forward) names the same sysctl.
  */
-export function checkSysctl(key: string, has: Set<string>): void {
+function checkSysctl(key: string, has: Set<string>): void {
   const field = `linux.sysctl.${key}`;
   if (key.split(/[./]/).some((p) => p === '' || p === '..')) throw new BerthError(`${field}: not a sysctl name`);
   const dotted = key.replaceAll('/', '.');
