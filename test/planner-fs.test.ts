@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { BerthError } from '../src/errors.js';
 import * as K from '../src/runtime/planner/consts.js';
 import { parseMountOptions } from '../src/runtime/planner/mount-options.js';
-import { plan } from '../src/runtime/planner/index.js';
+import { plan, planContainer } from '../src/runtime/planner/index.js';
 import { checkFds } from '../src/runtime/planner/fd-check.js';
 import type { Config } from '../src/config/types.js';
 import type { Step } from '../src/runtime/steps.js';
@@ -400,4 +400,20 @@ t.test('the fd checker catches the mistakes it is there for', async (t) => {
   t.throws(() => checkFds({ fds, steps: [st('open', ['/x', 0])] }), /fds 6 are still open/);
   t.throws(() => checkFds({ fds, steps: [st('mkdirat', [7, 'a', 0])] }), /fd 7 is used by step 0/);
   t.throws(() => checkFds({ fds, steps: [st('open', ['/x', 0]), st('mount', ['a', '/proc/self/fd/7']), st('close', [6])] }), /fd 7 is used by step 1/);
+});
+
+t.test('every namespace and filesystem step says what it does and which config field it serves', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-planfs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(spawnSync('runc', ['spec'], { cwd: dir }).status, 0);
+  const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  cfg.linux.namespaces.push({ type: 'cgroup' }, { type: 'time' });
+  cfg.linux.timeOffsets = { monotonic: { secs: 1 } };
+  cfg.linux.sysctl = { 'net.core.somaxconn': '128' };
+  cfg.linux.devices = [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, uid: 0, gid: 0 }];
+  cfg.root.readonly = true;
+  cfg.mounts.push({ destination: '/data', type: 'bind', source: '/srv', options: ['rbind', 'ro', 'rshared'] });
+  const { steps } = planContainer(request(cfg, { bundle: dir, rootfs: join(dir, 'rootfs') }, { sources: { '/srv': 'directory' } }));
+  const bad = steps.filter((s) => !s.what || !s.field);
+  t.same(bad.map(line), [], 'no step without what/field');
 });
