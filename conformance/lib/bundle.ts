@@ -1,6 +1,6 @@
 // OCI bundles for tests, built offline: a busybox rootfs plus the default config.json
 // with a test's changes applied; and the runtime calls a test makes on them.
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,8 @@ export { runtime, runtimeUnderTest, resolveRuntime, stateRootDir, which, REPO, t
 export interface BundleOptions {
   /** The container's command (process.args). */
   args?: string[];
+  /** Mounts added after the default ones (so /proc and /dev stay). */
+  mounts?: Record<string, unknown>[];
   /** Deep-merged into the default config (see applyPatch). */
   patch?: Patch;
   /** Last word on the config: edit it in place or return a new one. */
@@ -51,6 +53,9 @@ export function uniqueId(prefix = 'conf'): string {
 
 export function makeBundle(options: BundleOptions = {}): Bundle {
   const dir = mkdtempSync(join(tmpdir(), 'berth-bundle-'));
+  // Searchable by all: a container whose root is an unmapped host uid (user namespaces)
+  // must still reach its rootfs through this directory.
+  chmodSync(dir, 0o755);
   let rootfs: string;
   let config = defaultConfig();
   if (options.rootfs === 'shared') {
@@ -61,6 +66,7 @@ export function makeBundle(options: BundleOptions = {}): Bundle {
     copyRootfs(rootfs);
   }
   if (options.args) config['process'].args = options.args;
+  if (options.mounts) config['mounts'].push(...structuredClone(options.mounts));
   if (options.patch) applyPatch(config, options.patch);
   if (options.edit) config = options.edit(config) ?? config;
 

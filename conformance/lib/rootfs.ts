@@ -76,6 +76,7 @@ export function templateRootfs(): string {
   if (template) return template;
   const parent = mkdtempSync(join(tmpdir(), 'berth-conformance-template-'));
   process.on('exit', () => rmSync(parent, { recursive: true, force: true }));
+  chmodSync(parent, 0o755); // see makeBundle: user-namespaced roots must get through
   const dir = join(parent, 'rootfs');
   buildRootfs(dir);
   template = dir;
