@@ -5,7 +5,7 @@ import { mkdtempSync, symlinkSync, readFileSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFor, runToCompletion } from './lib/bundle.js';
-import { fields, ranOk, runContainer, sh } from './lib/check.js';
+import { canRunBaseline, fields, ranOk, runContainer, sh } from './lib/check.js';
 
 const writable = { root: { readonly: false } };
 
@@ -121,6 +121,7 @@ t.test('config.md#mounts MUST: sysfs is mounted read-only at /sys with its optio
 });
 
 t.test('config.md#mounts MUST: a mount whose destination is a symlink out of the rootfs stays inside it', async (t) => {
+  if (!canRunBaseline(t)) return;
   const outside = hostDir(t);
   const b = bundleFor(t, {
     args: sh('grep -c " /escape " /proc/mounts; true'),
@@ -261,6 +262,7 @@ t.test('config.md#domainname MUST: domainname is the container NIS domain name',
 });
 
 t.test('config.md#hostname MUST: the host hostname is not changed', async (t) => {
+  if (!canRunBaseline(t)) return;
   const before = readFileSync('/proc/sys/kernel/hostname', 'utf8');
   runContainer(t, { args: ['true'], patch: { hostname: 'conformance-other' } });
   t.equal(readFileSync('/proc/sys/kernel/hostname', 'utf8'), before);
