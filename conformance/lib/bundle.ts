@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyPatch, defaultConfig, type OciConfig, type Patch } from './default-config.js';
 import { copyRootfs, templateRootfs } from './rootfs.js';
-import { runtime, type Result } from './runtime.js';
+import { runtime, type Result, type RunOptions } from './runtime.js';
 
 export { applyPatch, defaultConfig, type OciConfig, type Patch } from './default-config.js';
 export { buildRootfs, templateRootfs, APPLETS } from './rootfs.js';
@@ -112,11 +112,11 @@ export function runToCompletion(bundle: Bundle, id = bundle.id, timeoutMs = 30_0
  * (container.out, container.err), because the container keeps them open after create
  * returns; the runtime's own messages land there too.
  */
-export function create(bundle: Bundle, extra: string[] = []): Result {
+export function create(bundle: Bundle, extra: string[] = [], options: RunOptions = {}): Result {
   const out = openSync(bundle.path('container.out'), 'a');
   const err = openSync(bundle.path('container.err'), 'a');
   try {
-    const r = runtime(['create', ...extra, '--bundle', bundle.dir, bundle.id], { stdio: ['ignore', out, err] });
+    const r = runtime(['create', ...extra, '--bundle', bundle.dir, bundle.id], { ...options, stdio: ['ignore', out, err] });
     return { ...r, stdout: readText(bundle.path('container.out')), stderr: readText(bundle.path('container.err')) };
   } finally {
     closeSync(out);

@@ -57,6 +57,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Passed as --log; the runtime appends its errors there. */
   log?: string;
+  /** Another runtime than RUNTIME's (the benchmark drives several in one process). */
+  runtime?: Runtime;
 }
 
 let stateRoot: string | undefined;
@@ -82,7 +84,7 @@ export function runtimeUnderTest(): Runtime {
 
 /** Runs the runtime under test with `--root <this process's root>` and `args`. */
 export function runtime(args: readonly string[], options: RunOptions = {}): Result {
-  const rt = runtimeUnderTest();
+  const rt = options.runtime ?? runtimeUnderTest();
   const globals = ['--root', stateRootDir(), ...(options.log ? ['--log', options.log] : [])];
   const [file, ...pre] = rt.argv;
   const argv = [...pre, ...globals, ...args];
