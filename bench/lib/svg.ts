@@ -12,7 +12,14 @@ const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b'];
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** One chart per unit (ms, MiB): metrics of different units do not share an axis. */
-export function barChart(title: string, metrics: { key: string; label: string }[], series: Series[], unit: string): string {
+export function barChart(
+  title: string,
+  metrics: { key: string; label: string }[],
+  series: Series[],
+  unit: string,
+  /** A horizontal dashed line across the chart, e.g. the `node -e 0` floor. */
+  reference?: { label: string; value: number },
+): string {
   const barW = 18;
   const gap = 28;
   const groupW = series.length * barW + gap;
@@ -21,7 +28,7 @@ export function barChart(title: string, metrics: { key: string; label: string }[
   const plotH = 260;
   const width = left + metrics.length * groupW + 20;
   const height = top + plotH + 110;
-  const maxValue = Math.max(1e-9, ...series.flatMap((s) => metrics.map((m) => s.values[m.key]?.max ?? 0)));
+  const maxValue = Math.max(1e-9, reference?.value ?? 0, ...series.flatMap((s) => metrics.map((m) => s.values[m.key]?.max ?? 0)));
   const y = (v: number) => top + plotH - (v / maxValue) * plotH;
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
@@ -49,6 +56,11 @@ export function barChart(title: string, metrics: { key: string; label: string }[
     const lx = gx + (series.length * barW) / 2;
     out.push(`<text x="${lx}" y="${top + plotH + 14}" text-anchor="end" transform="rotate(-35 ${lx} ${top + plotH + 14})">${escape(m.label)}</text>`);
   });
+  if (reference) {
+    const ry = y(reference.value);
+    out.push(`<line x1="${left}" x2="${width - 10}" y1="${ry}" y2="${ry}" stroke="#d62728" stroke-dasharray="5 3"/>`);
+    out.push(`<text x="${width - 12}" y="${ry - 4}" text-anchor="end" fill="#d62728">${escape(`${reference.label}: ${reference.value.toFixed(1)} ${unit}`)}</text>`);
+  }
   series.forEach((s, si) => {
     const lx = left + si * 110;
     out.push(`<rect x="${lx}" y="${height - 18}" width="10" height="10" fill="${COLORS[si % COLORS.length]}"/>`);
