@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { create, makeBundle, resolveRuntime, runtime, stateRootDir, uniqueId, which, type Bundle, type Result, type Runtime } from '../conformance/lib/bundle.js';
+import { create, makeBundle, resolveRuntime, runtime, stateRootDir, uniqueId, which, type Bundle, type Runtime } from '../conformance/lib/bundle.js';
 import { stats, type Stats } from './lib/stats.js';
 import { barChart, stack, type Series } from './lib/svg.js';
 
@@ -263,7 +263,7 @@ async function main(): Promise<void> {
   }));
   const svg = stack([
     barChart(`berth vs runc: latency, N=${N} (${json.date.slice(0, 10)})`, METRICS.filter((m) => m.unit === 'ms' && m.key !== 'parallel50' && m.key !== 'list100'), series, 'ms', { label: 'node -e 0 (median)', value: floor.median }),
-    barChart(`bulk operations, N=${heavyRuns(N)} for ${PARALLEL} in parallel`, METRICS.filter((m) => m.key === 'parallel50' || m.key === 'list100'), series, 'ms'),
+    barChart(`bulk operations (list: N=${N}; ${PARALLEL} in parallel: N=${heavyRuns(N)})`, METRICS.filter((m) => m.key === 'parallel50' || m.key === 'list100'), series, 'ms'),
     barChart('peak RSS of the runtime process', METRICS.filter((m) => m.unit === 'MiB'), series, 'MiB'),
   ]);
   mkdirSync(RESULTS, { recursive: true });

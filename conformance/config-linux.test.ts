@@ -4,7 +4,7 @@ import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleFor, create, describeResult, makeBundle, runToCompletion, state, type Bundle, type Result } from './lib/bundle.js';
+import { bundleFor, create, describeResult, makeBundle, runToCompletion, runtime, state, type Bundle, type Result } from './lib/bundle.js';
 import { cgroupDirs, cgroupsOf, readCgroupFile, removeCgroups } from './lib/cgroups.js';
 import { canRunBaseline, ranOk, runContainer, sh } from './lib/check.js';
 
@@ -232,7 +232,7 @@ t.test('runtime.md#delete MUST: delete removes the cgroups created for the conta
   const c = createInCgroup(t, { pids: { limit: 42 } });
   if (!c) return;
   t.ok(cgroupDirs(c.path).length > 0, 'the cgroup exists after create');
-  const r = (await import('./lib/bundle.js')).runtime(['delete', '--force', c.b.id]);
+  const r = runtime(['delete', '--force', c.b.id]);
   t.equal(r.status, 0, describeResult(r));
   t.same(cgroupDirs(c.path), [], 'no cgroup of that path is left');
 });

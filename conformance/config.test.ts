@@ -16,7 +16,7 @@ function hostDir(t: Test): string {
   return dir;
 }
 
-/** The /proc/self/mountinfo-style line of /proc/mounts for `target`, split in fields. */
+/** The last /proc/mounts entry mounted on `target` (the visible one): type and options. */
 function mountOf(procMounts: string, target: string): { type: string; options: string[] } | undefined {
   const line = procMounts.split('\n').reverse().find((l) => l.split(' ')[1] === target);
   if (!line) return undefined;
@@ -180,16 +180,12 @@ t.test('config.md#user MUST: umask is the process umask', async (t) => {
 const capMask = (...caps: number[]) => caps.reduce((m, c) => m | (1n << BigInt(c)), 0n).toString(16).padStart(16, '0');
 const CAP = { CHOWN: 0, KILL: 5, NET_BIND_SERVICE: 10 } as const;
 
-function capsOf(stdout: string): Record<string, string> {
-  return fields(stdout);
-}
-
 t.test('config.md#linux-process MUST: capabilities.bounding is the bounding set', async (t) => {
   const set = ['CAP_CHOWN', 'CAP_KILL'];
   const capabilities = { bounding: set, effective: set, permitted: set };
   const r = runContainer(t, { args: ['grep', '^Cap', '/proc/self/status'], patch: { process: { capabilities } } });
   if (!ranOk(t, r)) return;
-  const c = capsOf(r.stdout);
+  const c = fields(r.stdout);
   t.equal(c['CapBnd'], capMask(CAP.CHOWN, CAP.KILL), 'CapBnd');
   t.equal(c['CapEff'], capMask(CAP.CHOWN, CAP.KILL), 'CapEff');
   t.equal(c['CapPrm'], capMask(CAP.CHOWN, CAP.KILL), 'CapPrm');
@@ -199,7 +195,7 @@ t.test('config.md#linux-process MUST: capabilities.inheritable is the inheritabl
   const set = ['CAP_CHOWN', 'CAP_KILL'];
   const capabilities = { bounding: set, effective: set, permitted: set, inheritable: ['CAP_KILL'] };
   const r = runContainer(t, { args: ['grep', '^Cap', '/proc/self/status'], patch: { process: { capabilities } } });
-  if (ranOk(t, r)) t.equal(capsOf(r.stdout)['CapInh'], capMask(CAP.KILL));
+  if (ranOk(t, r)) t.equal(fields(r.stdout)['CapInh'], capMask(CAP.KILL));
 });
 
 t.test('config.md#linux-process MUST: capabilities.ambient keeps capabilities for a non-root user', async (t) => {
@@ -207,7 +203,7 @@ t.test('config.md#linux-process MUST: capabilities.ambient keeps capabilities fo
   const capabilities = { bounding: set, effective: set, permitted: set, inheritable: set, ambient: set };
   const r = runContainer(t, { args: ['grep', '^Cap', '/proc/self/status'], patch: { process: { user: { uid: 1000, gid: 1000 }, capabilities } } });
   if (!ranOk(t, r)) return;
-  const c = capsOf(r.stdout);
+  const c = fields(r.stdout);
   t.equal(c['CapAmb'], capMask(CAP.NET_BIND_SERVICE), 'CapAmb');
   t.equal(c['CapEff'], capMask(CAP.NET_BIND_SERVICE), 'CapEff');
 });
@@ -217,7 +213,7 @@ t.test('config.md#linux-process MUST: a non-root user without ambient capabiliti
   const capabilities = { bounding: set, effective: set, permitted: set };
   const r = runContainer(t, { args: ['grep', '^Cap', '/proc/self/status'], patch: { process: { user: { uid: 1000, gid: 1000 }, capabilities } } });
   if (!ranOk(t, r)) return;
-  const c = capsOf(r.stdout);
+  const c = fields(r.stdout);
   t.equal(c['CapEff'], capMask(), 'CapEff');
   t.equal(c['CapBnd'], capMask(CAP.CHOWN, CAP.KILL), 'CapBnd');
 });

@@ -27,7 +27,7 @@ function isAlive(pid: unknown): boolean {
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 }
 
-/** True when neither `state` nor `list` knows the id and --root holds nothing for it. */
+/** Asserts that neither `state` nor `list` knows the id and --root holds nothing for it. */
 function leftNothing(t: Test, id: string): void {
   t.not(runtime(['state', id]).status, 0, 'state of the id fails: no container');
   t.notMatch(runtime(['list', '-q']).stdout, id, 'list does not show the id');

@@ -23,7 +23,7 @@ export function barChart(
   const barW = 18;
   const gap = 28;
   const groupW = series.length * barW + gap;
-  const left = 60;
+  const left = 90; // room for the first rotated label
   const top = 50;
   const plotH = 260;
   const width = left + metrics.length * groupW + 20;
