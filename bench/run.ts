@@ -252,11 +252,12 @@ async function main(): Promise<void> {
     results[s.rt.name] = {};
     for (const m of METRICS) results[s.rt.name]![m.key] = s.samples[m.key]?.length ? stats(s.samples[m.key]!) : (s.unavailable[m.key] ?? 'not measured');
   }
-  const text = printTable(all, results, floor, skipped);
+  const host = hostFacts();
+  const text = printTable(all, results, floor, skipped) + `host: ${Object.entries(host).map(([k, v]) => `${k} ${v}`).join(', ')} (a load above the core count inflates every wall time)\n`;
   process.stdout.write('\n' + text);
 
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const json = { date: new Date().toISOString(), n: N, host: hostFacts(), floor: { 'node -e 0': floor }, skipped, results };
+  const json = { date: new Date().toISOString(), n: N, host, floor: { 'node -e 0': floor }, skipped, results };
   const series: Series[] = all.map((s) => ({
     name: s.rt.name,
     values: Object.fromEntries(METRICS.map((m) => [m.key, typeof results[s.rt.name]![m.key] === 'object' ? (results[s.rt.name]![m.key] as Stats) : undefined])),
@@ -282,7 +283,8 @@ function heavyRuns(n: number): number {
 
 function hostFacts(): Record<string, string> {
   const kernel = readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim();
-  const versions: Record<string, string> = { kernel, node: process.version };
+  const loadavg = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const versions: Record<string, string> = { kernel, node: process.version, loadavg };
   for (const name of ['runc', 'crun']) {
     if (which(name)) versions[name] = spawnSync(name, ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
   }
