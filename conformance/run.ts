@@ -12,7 +12,7 @@ import { parseTap } from './lib/tap.js';
 import { requirements, summarize, table, type RuntimeRun } from './lib/report.js';
 
 /** The suite, one file per runtime-spec document. */
-const FILES = ['runtime', 'config', 'config-linux'];
+const FILES = ['runtime', 'config', 'config-linux', 'features'];
 const FILE_TIMEOUT_MS = 10 * 60_000;
 
 function runtimesWanted(): string[] {

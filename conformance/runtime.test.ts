@@ -62,6 +62,16 @@ t.test('runtime.md#lifecycle MUST: create does not run the user process; start d
   t.ok(await waitForFile(`${b.rootfs}/ran`), 'the process runs after start');
 });
 
+t.test('runtime.md#lifecycle MUST: changes to config.json after create do not affect the container', async (t) => {
+  const b = bundleFor(t, { args: sh('echo original > /which; while [ ! -e /go ]; do sleep 0.05; done'), patch: { root: { readonly: false } } });
+  if (!createOk(t, b)) return;
+  b.config['process'].args = sh('echo changed > /which');
+  b.write();
+  if (!startOk(t, b)) return;
+  t.ok(await waitForFile(`${b.rootfs}/which`), 'the process ran');
+  t.equal(readText(`${b.rootfs}/which`), 'original\n', 'it is the process of the config at create time');
+});
+
 t.test('runtime.md#start MUST: after start the status is "running"', async (t) => {
   const b = bundleFor(t, untilGo);
   if (!createOk(t, b) || !startOk(t, b)) return;
