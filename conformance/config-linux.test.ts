@@ -42,7 +42,7 @@ function runWithNewNamespaces(): Result {
 }
 
 for (const type of NEW_TYPES) {
-  t.test(`config-linux.md#namespaces MUST: a ${type} namespace without a path is new (its /proc/self/ns link differs from the host's)`, async (t) => {
+  t.test(`config-linux.md#namespaces MUST: the ${type} namespace, when it has no path, is new (its /proc/self/ns link differs from the host's)`, async (t) => {
     const r = runWithNewNamespaces();
     if (!ranOk(t, r)) return;
     const link = containerNs(r)[type];
