@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH } from './helpers/berth.js';
-import { makeBusyboxBundle } from './helpers/bundle.js';
+import { makeBundle } from './helpers/bundle.js';
 import { uniqueId } from './helpers/state.js';
 
 const work = mkdtempSync(join(tmpdir(), 'berth-podman-'));
@@ -29,7 +29,7 @@ function podman(args: string[], input?: string) {
 }
 
 const present = spawnSync('podman', ['--version']).status === 0;
-const bundle = makeBusyboxBundle(['true']);
+const bundle = makeBundle({ args: ['true'] });
 t.teardown(() => rmSync(bundle.dir, { recursive: true, force: true }));
 const tar = join(work, 'rootfs.tar');
 const imported = present && spawnSync('tar', ['-C', bundle.rootfs, '-cf', tar, '.']).status === 0 ? podman(['import', tar, image]) : null;

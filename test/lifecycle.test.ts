@@ -6,7 +6,7 @@ import { chmodSync, closeSync, existsSync, openSync, readSync, mkdtempSync, read
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, berth, type Result } from './helpers/berth.js';
-import { busyboxBundle, makeBusyboxBundle } from './helpers/bundle.js';
+import { bundleFor, makeBundle, type OciConfig } from './helpers/bundle.js';
 import { ConsoleListener } from './helpers/console.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
@@ -30,6 +30,11 @@ function berthLeaving(args: string[]): Result {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A busybox bundle with these args, removed when the test ends. */
+function busyboxBundle(t: Test, args: string[], edit?: (config: OciConfig) => void) {
+  return bundleFor(t, { args, edit });
 }
 
 function stateOf(root: string, id: string) {
@@ -56,7 +61,7 @@ function hookScript(dir: string, name: string, body: string): string {
 const probe = (() => {
   const root = mkdtempSync(join(tmpdir(), 'berth-probe-'));
   try {
-    const bundle = makeBusyboxBundle(['true']);
+    const bundle = makeBundle({ args: ['true'] });
     const r = berth(['--root', root, 'run', '--bundle', bundle.dir, uniqueId('probe')]);
     rmSync(bundle.dir, { recursive: true, force: true });
     return r;
@@ -81,11 +86,13 @@ if (/not implemented yet/.test(probe.stderr)) {
 
   t.test('the container sees its own hostname', async (t) => {
     const root = tempRoot(t);
-    const bundle = busyboxBundle(t, ['hostname']);
+    const bundle = busyboxBundle(t, ['hostname'], (config) => {
+      config['hostname'] = 'berth-test-host';
+    });
     const id = uniqueId('host');
     cleanup(t, root, id);
     const r = berth(['--root', root, 'run', '-b', bundle.dir, id]);
-    t.equal(r.stdout, 'berth\n', r.stderr);
+    t.equal(r.stdout, 'berth-test-host\n', r.stderr);
   });
 
   t.test('the exit status propagates; --keep keeps a stopped container', async (t) => {
@@ -200,7 +207,7 @@ if (/not implemented yet/.test(probe.stderr)) {
       poststart: [hook('poststart')],
       poststop: [hook('poststop')],
     };
-    bundle.save();
+    bundle.write();
     const id = uniqueId('hooks');
     cleanup(t, root, id);
     t.equal(berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
@@ -225,7 +232,7 @@ if (/not implemented yet/.test(probe.stderr)) {
 
   t.test('process.terminal: the pty master goes to --console-socket, the container runs on the slave', async (t) => {
     const root = tempRoot(t);
-    const bundle = busyboxBundle(t, ['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-tty; stty size'], (config) => {
+    const bundle = busyboxBundle(t, ['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-tty; busybox stty size'], (config) => {
       config.process.terminal = true;
       config.process.consoleSize = { height: 33, width: 111 };
     });
@@ -282,7 +289,7 @@ if (/not implemented yet/.test(probe.stderr)) {
       createRuntime: [{ path: hookScript(bundle.dir, 'bad', `cat > ${seen}; echo refusing >&2; exit 3`) }],
       poststop: [{ path: hookScript(bundle.dir, 'poststop', `cat > ${stopped}`) }],
     };
-    bundle.save();
+    bundle.write();
     await failsCleanly(t, bundle.dir, /hooks\.createRuntime\[0\]: .*bad exited with status 3: refusing/, () => JSON.parse(readFileSync(seen, 'utf8')).pid);
     t.equal(JSON.parse(readFileSync(stopped, 'utf8')).status, 'stopped', 'poststop hooks still run, as after a delete');
   });

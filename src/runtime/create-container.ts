@@ -23,7 +23,9 @@ import { spawn, StepError, type Child } from './executor.js';
 import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
-import { gatherHostFacts, planner } from './pending.js';
+import { plan, type HostFacts } from './planner/index.js';
+import { gatherFsHostFacts } from './planner/fs-host.js';
+import { gatherProcessHostFacts } from './planner/process-host.js';
 import type { Gate } from './steps.js';
 
 const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
@@ -64,7 +66,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   try {
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
     const host = await gatherHostFacts(config, bundle, rootfs);
-    const planned = (await planner()).plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+    const planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
 
     let stdio: [number, number, number] = [0, 1, 2];
     if (options.consoleSocket) {
@@ -98,6 +100,10 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     // The container has the slave, the console socket's listener the master.
     pty?.close();
   }
+}
+
+async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
+  return { fs: await gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
 }
 
 /** A terminal is only ever handed over through --console-socket (as runc requires). */
