@@ -7,8 +7,8 @@ import { libseccomp } from '../bindings/seccomp.js';
 import { SPEC_VERSION } from './version.js';
 
 export const SUPPORTED = {
-  /** Hook kinds berth runs (src/runtime/hooks.ts); createContainer/startContainer are refused. */
-  hooks: ['prestart', 'createRuntime', 'poststart', 'poststop'] as string[],
+  /** Hook kinds berth runs (src/runtime/hooks.ts); createContainer is refused. */
+  hooks: ['prestart', 'createRuntime', 'startContainer', 'poststart', 'poststop'] as string[],
   /** Mount options (config.md "mounts[].options") the planner turns into mount flags. */
   mountOptions: [] as string[],
   /** linux.namespaces[].type values the planner and executor create or join. */

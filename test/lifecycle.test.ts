@@ -265,6 +265,45 @@ if (/not implemented yet/.test(probe.stderr)) {
     await failsCleanly(t, bundle.dir, /--console-socket is required/);
   });
 
+  t.test('startContainer hooks run inside the container, before its process, with start and with run', async (t) => {
+    for (const mode of ['create+start', 'run -d']) {
+      const root = tempRoot(t);
+      const bundle = busyboxBundle(t, ['sh', '-c', 'cat /started.json > /seen-by-process; sleep 1000'], (config) => {
+        config['root'] = { path: 'rootfs', readonly: false };
+        // The path resolves in the container: /bin/sh is the rootfs's busybox.
+        config['hooks'] = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /started.json; hostname > /hook-hostname'] }] };
+        config['hostname'] = 'inside';
+      });
+      const id = uniqueId('startc');
+      cleanup(t, root, id);
+      if (mode === 'run -d') {
+        t.equal(berthLeaving(['--root', root, 'run', '-d', '-b', bundle.dir, id]).status, 0);
+      } else {
+        t.equal(berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
+        t.notOk(existsSync(join(bundle.rootfs, 'started.json')), 'create does not run it');
+        t.equal(berthLeaving(['--root', root, 'start', id]).status, 0);
+      }
+      for (let i = 0; i < 200 && !existsSync(join(bundle.rootfs, 'seen-by-process')); i++) await new Promise((r) => setTimeout(r, 10));
+      t.equal(JSON.parse(readFileSync(join(bundle.rootfs, 'seen-by-process'), 'utf8')).id, id, `${mode}: the hook ran before the process`);
+      t.equal(readFileSync(join(bundle.rootfs, 'hook-hostname'), 'utf8'), 'inside\n', `${mode}: in the container's uts namespace`);
+    }
+  });
+
+  t.test('a failing startContainer hook fails start and stops the container', async (t) => {
+    const root = tempRoot(t);
+    const bundle = busyboxBundle(t, ['sleep', '1000'], (config) => {
+      config['hooks'] = { startContainer: [{ path: '/bin/false' }] };
+    });
+    const id = uniqueId('startfail');
+    cleanup(t, root, id);
+    t.equal(berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
+    const r = berthLeaving(['--root', root, 'start', id]);
+    t.equal(r.status, 1);
+    t.match(r.stderr, /hooks\.startContainer\[0\]: \/bin\/false exited with status 1/);
+    for (let i = 0; i < 200 && stateOf(root, id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    t.equal(stateOf(root, id).status, 'stopped');
+  });
+
   /** A create that must fail with `message`, leaving no state, no process and no mount. */
   async function failsCleanly(t: Test, bundleDir: string, message: RegExp, pidFrom?: () => number) {
     const root = tempRoot(t);

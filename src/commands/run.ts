@@ -4,7 +4,7 @@ import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import { createContainer } from '../runtime/create-container.js';
-import { runHooksWarning } from '../runtime/hooks.js';
+import { runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { destroyContainer, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore, type ContainerRecord } from '../state/index.js';
 import { creationOptions, creationRequest, type CreationArgs } from './create.js';
@@ -23,6 +23,7 @@ const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2
 export async function handler(args: GlobalOptions & CreationArgs & { detach: boolean; keep: boolean }): Promise<void> {
   const { container, record, child } = await createContainer(creationRequest(args, 'pipe'));
   try {
+    await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: child.pid });
     child.release();
   } catch (error) {
     child.kill();
@@ -32,7 +33,7 @@ export async function handler(args: GlobalOptions & CreationArgs & { detach: boo
   // Let go of the lock: `delete`, `kill` and friends must work on the running container.
   container.close();
   await waitForExec(record);
-  await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), record.bundle);
+  await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), { cwd: record.bundle });
   if (args.detach) return;
 
   const status = await forwardingSignals(record, () => child.wait());

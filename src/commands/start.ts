@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
-import { runHooksWarning } from '../runtime/hooks.js';
-import { openFifoGate, waitForExec } from '../runtime/lifecycle.js';
+import { runHooks, runHooksWarning } from '../runtime/hooks.js';
+import { openFifoGate, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore } from '../state/index.js';
 import { COMMANDS } from './index.js';
 
@@ -18,10 +18,17 @@ export async function handler(args: GlobalOptions & { containerId: string }): Pr
     if (status === 'stopped') throw new BerthError('cannot start a container that has stopped');
     if (status === 'creating') throw new BerthError('cannot start a container that is still being created');
     if (status !== 'created') throw new BerthError(`cannot start an already ${status} container`);
+    try {
+      // runtime.md: in the container, before the user's process; a failure stops it.
+      await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: record.pid });
+    } catch (error) {
+      signalContainer(record, 9);
+      throw error;
+    }
     openFifoGate(container.fifoPath);
     await waitForExec(record);
     // runtime.md: a failing poststart hook is logged and neither fails nor undoes start.
-    await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), record.bundle);
+    await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), { cwd: record.bundle });
   } finally {
     container.close();
   }

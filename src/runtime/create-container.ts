@@ -48,7 +48,7 @@ export interface Created {
 }
 
 /** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
-const UNSUPPORTED_HOOKS = ['createContainer', 'startContainer'] as const;
+const UNSUPPORTED_HOOKS = ['createContainer'] as const;
 
 export async function createContainer(options: CreateOptions): Promise<Created> {
   const store = new StateStore(options.root);
@@ -81,8 +81,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     container.write(record);
 
     const state = ociState(record, 'creating');
-    await runHooks('prestart', config.hooks, state, bundle);
-    await runHooks('createRuntime', config.hooks, state, bundle);
+    await runHooks('prestart', config.hooks, state, { cwd: bundle });
+    await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
     await child.setup();
     child.verify();
     if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
@@ -94,7 +94,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     if (record) removeCgroups(record);
     container.remove();
     // runtime.md: a failed create goes on with the lifecycle's delete, poststop included.
-    if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), bundle);
+    if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), { cwd: bundle });
     throw asBerthError(error);
   } finally {
     // The container has the slave, the console socket's listener the master.

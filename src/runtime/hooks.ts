@@ -5,6 +5,7 @@
 // whether that aborts the operation (prestart, createRuntime, ...) or is only a warning
 // (poststart, poststop).
 import { spawn } from 'node:child_process';
+import { existsSync, readlinkSync } from 'node:fs';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
@@ -18,32 +19,39 @@ type Hook = NonNullable<Hooks[HookName]>[number];
 /** How much of a failing hook's output an error quotes: enough to see why, not a flood. */
 const OUTPUT_TAIL = 512;
 
+/**
+ * Where a hook runs: in the runtime's namespaces with this working directory, or (for
+ * startContainer) inside the container: its namespaces, root and working directory,
+ * entered with nsenter(1), so that the hook's path resolves in the container.
+ */
+export type HookPlace = { cwd: string } | { containerPid: number };
+
 /** Run every hook of one kind in order; the first failure throws a BerthError naming it. */
-export async function runHooks(name: HookName, hooks: Hooks | undefined, state: OciState, cwd: string): Promise<void> {
+export async function runHooks(name: HookName, hooks: Hooks | undefined, state: OciState, place: HookPlace): Promise<void> {
   const list = hooks?.[name] ?? [];
   for (const [index, hook] of list.entries()) {
     const label = `hooks.${name}[${index}]`;
     log.debug(`running ${label}: ${hook.path}`);
-    const failure = await runHook(hook, JSON.stringify(state), cwd);
+    const failure = await runHook(hook, JSON.stringify(state), place);
     if (failure) throw new BerthError(`${label}: ${hook.path} ${failure}`);
   }
 }
 
 /** Run hooks whose failure the spec says must not fail the operation: each failure is a warning. */
-export async function runHooksWarning(name: HookName, hooks: Hooks | undefined, state: OciState, cwd: string): Promise<void> {
+export async function runHooksWarning(name: HookName, hooks: Hooks | undefined, state: OciState, place: HookPlace): Promise<void> {
   const list = hooks?.[name] ?? [];
   for (const [index, hook] of list.entries()) {
-    const failure = await runHook(hook, JSON.stringify(state), cwd);
+    const failure = await runHook(hook, JSON.stringify(state), place);
     if (failure) log.warn(`hooks.${name}[${index}]: ${hook.path} ${failure}`);
   }
 }
 
 /** Why the hook failed ("exited with status 3: ..."), or null when it succeeded. */
-function runHook(hook: Hook, stdin: string, cwd: string): Promise<string | null> {
+function runHook(hook: Hook, stdin: string, place: HookPlace): Promise<string | null> {
   return new Promise((resolve) => {
-    const args = hook.args ?? [hook.path];
-    const child = spawn(hook.path, args.slice(1), {
-      argv0: args[0] ?? hook.path,
+    const { file, args, argv0, cwd } = command(hook, place);
+    const child = spawn(file, args, {
+      argv0,
       env: envObject(hook.env ?? []),
       cwd,
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -82,6 +90,39 @@ function runHook(hook: Hook, stdin: string, cwd: string): Promise<string | null>
       else resolve(null);
     });
   });
+}
+
+/** What to execute for a hook at its place. */
+function command(hook: Hook, place: HookPlace): { file: string; args: string[]; argv0: string; cwd?: string } {
+  const args = hook.args ?? [hook.path];
+  if ('cwd' in place) return { file: hook.path, args: args.slice(1), argv0: args[0] ?? hook.path, cwd: place.cwd };
+  const pid = String(place.containerPid);
+  // nsenter execs the hook itself, so the hook's args[0] becomes its path.
+  return { file: nsenter(), args: ['--target', pid, ...namespaceFlags(place.containerPid), '--root', '--wd', '--', hook.path, ...args.slice(1)], argv0: 'nsenter' };
+}
+
+const NSENTER_FLAGS: Record<string, string> = {
+  user: '--user', mnt: '--mount', uts: '--uts', ipc: '--ipc', net: '--net', pid: '--pid', cgroup: '--cgroup', time: '--time',
+};
+
+/** nsenter flags for each namespace the container does not share with berth. */
+function namespaceFlags(pid: number): string[] {
+  return Object.entries(NSENTER_FLAGS)
+    .filter(([ns]) => {
+      try {
+        return readlinkSync(`/proc/${pid}/ns/${ns}`) !== readlinkSync(`/proc/self/ns/${ns}`);
+      } catch {
+        return false;
+      }
+    })
+    .map(([, flag]) => flag);
+}
+
+/** util-linux's nsenter (essential on Debian); the hook's env has no PATH to find it by. */
+function nsenter(): string {
+  const found = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter'].find((path) => existsSync(path));
+  if (!found) throw new BerthError('hooks.startContainer: nsenter (util-linux) is needed to run hooks in the container');
+  return found;
 }
 
 /** The hook's env exactly as given: no variable of berth's own leaks into it. */

@@ -78,7 +78,7 @@ export async function destroyContainer(container: LockedContainer, record: Conta
   removeCgroups(record);
   container.remove();
   const hooks = record.config.hooks;
-  if (hooks?.poststop?.length) await runHooksWarning('poststop', hooks, ociState(record, 'stopped'), record.bundle);
+  if (hooks?.poststop?.length) await runHooksWarning('poststop', hooks, ociState(record, 'stopped'), { cwd: record.bundle });
 }
 
 /**
