@@ -83,6 +83,7 @@ export class CgroupManager {
 
   apply(resources: Resources, options: ApplyOptions = {}): void {
     const layout = this.layout;
+    if (options.update) resources = this.keepCpuMaxHalf(resources);
     const memory = this.dir('memory');
     const current = memory && layout.kind !== 'v2' ? Number(tryRead(memory, 'memory.limit_in_bytes')) : undefined;
     const plan = planCgroup(resources, layout, { currentMemoryLimit: Number.isFinite(current) ? current : undefined });
@@ -90,6 +91,19 @@ export class CgroupManager {
     if (options.update && resources.memory?.checkBeforeUpdate) this.checkMemoryUsage(resources.memory.limit ?? 0);
     plan.writes.forEach((w) => this.write(w));
     if (plan.bpfDevices) this.setDeviceProgram(plan.bpfDevices);
+  }
+
+  /**
+   * cgroup2 keeps quota and period in one file (cpu.max): an update of one of them keeps
+   * the current value of the other instead of resetting it.
+   */
+  private keepCpuMaxHalf(resources: Resources): Resources {
+    const cpu = resources.cpu;
+    const dir = this.dir(UNIFIED);
+    if (!cpu || !dir || (cpu.quota == null) === (cpu.period == null) || this.layout.v1['cpu']) return resources;
+    const [quota, period] = (tryRead(dir, 'cpu.max') ?? '').split(' ');
+    if (period === undefined) return resources;
+    return { ...resources, cpu: { ...cpu, quota: cpu.quota ?? (quota === 'max' ? -1 : Number(quota)), period: cpu.period ?? Number(period) } };
   }
 
   private write(w: PlanEntry): void {
