@@ -1,6 +1,6 @@
 // Small synchronous helpers for cgroup files, whose reads and writes are single
 // syscalls the kernel answers at once.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError } from '../errors.js';
 
@@ -29,8 +29,14 @@ export function fileExists(dir: string, file: string): boolean {
 /** Write one value; a failure names the config field and the file, and the errno. */
 export function writeCgroupFile(dir: string, file: string, value: string, field?: string): void {
   try {
-    // 'r+' neither creates nor truncates: cgroupfs files exist or the write is wrong.
-    writeFileSync(join(dir, file), value, { flag: 'r+' });
+    // Never O_CREAT: a cgroup file that does not exist is an error, not a new file.
+    // O_TRUNC, as runc opens them (cgroupfs ignores it).
+    const fd = openSync(join(dir, file), constants.O_WRONLY | constants.O_TRUNC);
+    try {
+      writeSync(fd, value);
+    } finally {
+      closeSync(fd);
+    }
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? String(e);
     throw new BerthError(`${field ? `${field}: ` : ''}write ${file}: ${code}`, { cause: e });
