@@ -147,3 +147,13 @@ t.test('a write the kernel refuses names the field and the file; nothing is left
   });
   for (const mount of Object.values(layout.v1)) t.notOk(existsSync(join(mount, root)), `nothing left in ${mount}`);
 });
+
+t.test('a paused container can be killed and destroyed', async (t) => {
+  const cg = setup(t, {});
+  const a = spawnWaiting(t, 'exec sleep 100');
+  cg.addProcess(a.pid!);
+  cg.freeze();
+  cg.destroy({ force: true });
+  t.equal((await a.exited).signal, 'SIGKILL');
+  for (const dir of Object.values(cg.paths)) t.notOk(existsSync(dir), `${dir} removed`);
+});

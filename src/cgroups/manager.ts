@@ -222,6 +222,8 @@ export class CgroupManager {
     const isKill = signal === 'SIGKILL' || signal === 9;
     if (isKill && v2 && existsSync(v2) && fileExists(v2, 'cgroup.kill')) {
       writeCgroupFile(v2, 'cgroup.kill', '1', 'cgroup.kill');
+      // A task frozen by the v1 freezer (hybrid hosts) only dies once thawed.
+      if (this.dir('freezer') && this.isFrozen()) this.thaw();
       return;
     }
     const canFreeze = Boolean(this.dir('freezer') ?? v2);
