@@ -57,6 +57,8 @@ function num(n: number): string {
 }
 
 const set = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null;
+/** runc's "0 means leave alone" for most numeric settings. */
+const nonZero = (v: number | null | undefined): v is number => set(v) && v !== 0;
 
 /** runc's cpu.shares (2..262144) -> cpu.weight (1..10000). */
 export function sharesToWeight(shares: number): number {
@@ -121,7 +123,7 @@ class Planner {
       writeLimit();
       writeSwap();
     }
-    if (set(r.reservation) && r.reservation !== 0) this.add('memory', 'memory.soft_limit_in_bytes', num(r.reservation), `${field}.reservation`);
+    if (nonZero(r.reservation)) this.add('memory', 'memory.soft_limit_in_bytes', num(r.reservation), `${field}.reservation`);
     if (set(r.swappiness)) {
       if (r.swappiness < 0 || r.swappiness > 100) throw new BerthError(`${field}.swappiness: ${r.swappiness} is outside 0-100`);
       this.add('memory', 'memory.swappiness', num(r.swappiness), `${field}.swappiness`);
@@ -149,7 +151,7 @@ class Planner {
   cpu(r: NonNullable<Resources['cpu']>): void {
     const field = `${FIELD}.cpu`;
     if (set(r.cpus) || set(r.mems)) this.cpuset(r, field);
-    const needed = [r.shares, r.quota, r.period, r.burst, r.idle, r.realtimeRuntime, r.realtimePeriod].some((v) => set(v) && v !== 0) || set(r.idle) || set(r.burst);
+    const needed = [r.shares, r.quota, r.period, r.realtimeRuntime, r.realtimePeriod].some(nonZero) || set(r.idle) || set(r.burst);
     if (!needed) return;
     const where = target(this.layout, 'cpu', field);
     if (where === UNIFIED) this.cpuV2(r, field);
@@ -163,20 +165,20 @@ class Planner {
   }
 
   private cpuV1(r: NonNullable<Resources['cpu']>, field: string): void {
-    if (set(r.realtimePeriod) && r.realtimePeriod !== 0) this.add('cpu', 'cpu.rt_period_us', num(r.realtimePeriod), `${field}.realtimePeriod`);
-    if (set(r.realtimeRuntime) && r.realtimeRuntime !== 0) this.add('cpu', 'cpu.rt_runtime_us', num(r.realtimeRuntime), `${field}.realtimeRuntime`);
-    if (set(r.shares) && r.shares !== 0) this.add('cpu', 'cpu.shares', num(r.shares), `${field}.shares`);
-    if (set(r.period) && r.period !== 0) this.add('cpu', 'cpu.cfs_period_us', num(r.period), `${field}.period`);
-    if (set(r.quota) && r.quota !== 0) this.add('cpu', 'cpu.cfs_quota_us', num(r.quota), `${field}.quota`);
+    if (nonZero(r.realtimePeriod)) this.add('cpu', 'cpu.rt_period_us', num(r.realtimePeriod), `${field}.realtimePeriod`);
+    if (nonZero(r.realtimeRuntime)) this.add('cpu', 'cpu.rt_runtime_us', num(r.realtimeRuntime), `${field}.realtimeRuntime`);
+    if (nonZero(r.shares)) this.add('cpu', 'cpu.shares', num(r.shares), `${field}.shares`);
+    if (nonZero(r.period)) this.add('cpu', 'cpu.cfs_period_us', num(r.period), `${field}.period`);
+    if (nonZero(r.quota)) this.add('cpu', 'cpu.cfs_quota_us', num(r.quota), `${field}.quota`);
     if (set(r.burst)) this.add('cpu', 'cpu.cfs_burst_us', num(r.burst), `${field}.burst`);
     if (set(r.idle)) this.add('cpu', 'cpu.idle', num(r.idle), `${field}.idle`);
   }
 
   private cpuV2(r: NonNullable<Resources['cpu']>, field: string): void {
-    if (set(r.realtimePeriod) && r.realtimePeriod !== 0) unsupportedOnV2(`${field}.realtimePeriod`);
-    if (set(r.realtimeRuntime) && r.realtimeRuntime !== 0) unsupportedOnV2(`${field}.realtimeRuntime`);
+    if (nonZero(r.realtimePeriod)) unsupportedOnV2(`${field}.realtimePeriod`);
+    if (nonZero(r.realtimeRuntime)) unsupportedOnV2(`${field}.realtimeRuntime`);
     if (set(r.idle)) this.add(UNIFIED, 'cpu.idle', num(r.idle), `${field}.idle`);
-    if (set(r.shares) && r.shares !== 0) this.add(UNIFIED, 'cpu.weight', String(sharesToWeight(r.shares)), `${field}.shares`);
+    if (nonZero(r.shares)) this.add(UNIFIED, 'cpu.weight', String(sharesToWeight(r.shares)), `${field}.shares`);
     const quota = r.quota ?? 0;
     const period = r.period ?? 0;
     if (quota !== 0 || period !== 0) {
@@ -197,7 +199,7 @@ class Planner {
   blockIO(r: NonNullable<Resources['blockIO']>): void {
     const field = `${FIELD}.blockIO`;
     const throttles = [r.throttleReadBpsDevice, r.throttleWriteBpsDevice, r.throttleReadIOPSDevice, r.throttleWriteIOPSDevice];
-    const needed = (set(r.weight) && r.weight !== 0) || (set(r.leafWeight) && r.leafWeight !== 0) || (r.weightDevice?.length ?? 0) > 0 || throttles.some((l) => (l?.length ?? 0) > 0);
+    const needed = (nonZero(r.weight)) || (nonZero(r.leafWeight)) || (r.weightDevice?.length ?? 0) > 0 || throttles.some((l) => (l?.length ?? 0) > 0);
     if (!needed) return;
     const where = target(this.layout, 'blkio', field);
     if (where === UNIFIED) this.ioV2(r, field);
@@ -206,12 +208,12 @@ class Planner {
 
   private blkioV1(r: NonNullable<Resources['blockIO']>, field: string): void {
     // Kernels without CFQ only have BFQ's files; runc picks whichever exists.
-    if (set(r.weight) && r.weight !== 0) this.add('blkio', 'blkio.weight', num(r.weight), `${field}.weight`, { orElse: { file: 'blkio.bfq.weight', value: num(r.weight) } });
-    if (set(r.leafWeight) && r.leafWeight !== 0) this.add('blkio', 'blkio.leaf_weight', num(r.leafWeight), `${field}.leafWeight`);
+    if (nonZero(r.weight)) this.add('blkio', 'blkio.weight', num(r.weight), `${field}.weight`, { orElse: { file: 'blkio.bfq.weight', value: num(r.weight) } });
+    if (nonZero(r.leafWeight)) this.add('blkio', 'blkio.leaf_weight', num(r.leafWeight), `${field}.leafWeight`);
     (r.weightDevice ?? []).forEach((d, i) => {
       const dev = `${d.major}:${d.minor}`;
-      if (set(d.weight) && d.weight !== 0) this.add('blkio', 'blkio.weight_device', `${dev} ${d.weight}`, `${field}.weightDevice[${i}].weight`, { orElse: { file: 'blkio.bfq.weight_device', value: `${dev} ${d.weight}` } });
-      if (set(d.leafWeight) && d.leafWeight !== 0) this.add('blkio', 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, `${field}.weightDevice[${i}].leafWeight`);
+      if (nonZero(d.weight)) this.add('blkio', 'blkio.weight_device', `${dev} ${d.weight}`, `${field}.weightDevice[${i}].weight`, { orElse: { file: 'blkio.bfq.weight_device', value: `${dev} ${d.weight}` } });
+      if (nonZero(d.leafWeight)) this.add('blkio', 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, `${field}.weightDevice[${i}].leafWeight`);
     });
     this.throttle(r.throttleReadBpsDevice, 'blkio', 'blkio.throttle.read_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleReadBpsDevice`);
     this.throttle(r.throttleWriteBpsDevice, 'blkio', 'blkio.throttle.write_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleWriteBpsDevice`);
@@ -220,14 +222,14 @@ class Planner {
   }
 
   private ioV2(r: NonNullable<Resources['blockIO']>, field: string): void {
-    if (set(r.leafWeight) && r.leafWeight !== 0) unsupportedOnV2(`${field}.leafWeight`);
+    if (nonZero(r.leafWeight)) unsupportedOnV2(`${field}.leafWeight`);
     // BFQ takes blkio's 10..1000 scale as is; io.weight needs runc's conversion.
-    if (set(r.weight) && r.weight !== 0) {
+    if (nonZero(r.weight)) {
       this.add(UNIFIED, 'io.bfq.weight', num(r.weight), `${field}.weight`, { orElse: { file: 'io.weight', value: String(blkioToIoWeight(r.weight)) } });
     }
     (r.weightDevice ?? []).forEach((d, i) => {
-      if (set(d.leafWeight) && d.leafWeight !== 0) unsupportedOnV2(`${field}.weightDevice[${i}].leafWeight`);
-      if (!set(d.weight) || d.weight === 0) return;
+      if (nonZero(d.leafWeight)) unsupportedOnV2(`${field}.weightDevice[${i}].leafWeight`);
+      if (!nonZero(d.weight)) return;
       const dev = `${d.major}:${d.minor}`;
       this.add(UNIFIED, 'io.bfq.weight', `${dev} ${d.weight}`, `${field}.weightDevice[${i}].weight`, { orElse: { file: 'io.weight', value: `${dev} ${blkioToIoWeight(d.weight)}` } });
     });
