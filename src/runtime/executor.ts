@@ -51,11 +51,21 @@ export interface Child {
 }
 
 /** A step as the chain runs it: a planned Step, or one the executor adds around them. */
-export interface ChainStep extends Omit<Step, 'call'> {
+export interface ChainStep extends Omit<Step, 'call' | 'args'> {
   call: ChainCall;
+  args: readonly NativeArg[];
 }
 
-/** A step that reported an errno that is not in its `ok` list. */
+/** A step whose errno the parent reads; index is its place in plan.steps, -1 for the executor's own. */
+interface Reported {
+  step: ChainStep;
+  index: number;
+}
+
+/**
+ * A step that reported an errno that is not in its `ok` list. `index` is the step's place
+ * in plan.steps (plan.steps.length for the execve, -1 for a step the executor adds).
+ */
 export class StepError extends Error {
   constructor(
     readonly step: ChainStep,
@@ -149,6 +159,12 @@ interface Slot {
 /** Everything spawn() prepared in the parent, kept for setup/verify/release. */
 interface Prepared {
   slots: Slot[];
+  /**
+   * The child's own copy of the sync pipe's write end, kept above the table until the
+   * gate: while it is open, the parent's death cannot turn a sync wait into end of file
+   * (which would let the next step run); the child waits for PR_SET_PDEATHSIG instead.
+   */
+  syncHold: number;
   /** The exec FIFO (O_PATH) the fifo gate reopens through /proc/self/fd, kept above the table. */
   gateFd: number | null;
   reportRead: number;
@@ -199,7 +215,8 @@ function prepare(plan: Plan, options: SpawnOptions, fds: ParentFds): Prepared {
     plan.gate.kind === 'fifo'
       ? fds.add(sys.dupAtLeast(fds.add(openOrExplain(plan.gate.path, O.PATH | O.CLOEXEC, 'exec fifo')), layout.firstFree))
       : null;
-  return { slots, gateFd, reportRead, syncWrite, pidJoin };
+  const syncHold = fds.add(sys.dupAtLeast(syncWrite, layout.firstFree));
+  return { slots, syncHold, gateFd, reportRead, syncWrite, pidJoin };
 }
 
 function openOrExplain(path: string, flags: number, field: string): number {
@@ -216,37 +233,35 @@ function buildChain(plan: Plan, prepared: Prepared, pathBuffer: Uint8Array) {
   const layout = plan.fds;
   const chain = new ChainBuilder();
   const errnoPtr = errnoAddress();
-  const reported: ChainStep[] = [];
+  const reported: Reported[] = [];
   const scratch = chain.bytes(new Uint8Array(8));
-  const report = (step: ChainStep, args: readonly NativeArg[], fd: number) => {
-    chain.reportedCall(step.call, args, errnoPtr, fd);
-    reported.push(step);
+  const report = (step: ChainStep, fd = layout.report, index = -1) => {
+    chain.reportedCall(step.call, step.args, errnoPtr, fd);
+    reported.push({ step, index });
   };
 
   // Until close_range, reports go to the report pipe's source fd: its final place may
   // not hold the pipe yet.
   const reportSource = prepared.slots.find((s) => s.target === layout.report)!.source;
-  for (const slot of prepared.slots) {
-    const what = `dup3 ${slot.what} to fd ${slot.target}`;
-    report({ call: 'dup3', args: [], what }, [slot.source, slot.target, slot.cloexec ? O.CLOEXEC : 0], reportSource);
+  for (const { source, target, cloexec, what } of prepared.slots) {
+    report({ call: 'dup3', args: [source, target, cloexec ? O.CLOEXEC : 0], what: `dup3 ${what} to fd ${target}` }, reportSource);
   }
-  const keep = prepared.gateFd;
-  const closeRanges: [number, number][] =
-    keep === null ? [[layout.firstFree, UINT_MAX]] : [[layout.firstFree, keep - 1], [keep + 1, UINT_MAX]];
-  for (const [first, last] of closeRanges) {
-    report({ call: 'sys_close_range', args: [], what: `close fds ${first}..${last}` }, [first, last, 0], layout.report);
+  const kept = [prepared.syncHold, prepared.gateFd].filter((fd): fd is number => fd !== null);
+  for (const [first, last] of rangesAround(layout.firstFree, kept)) {
+    report({ call: 'sys_close_range', args: [first, last, 0], what: `close fds ${first}..${last}` });
   }
   for (const sig of ignoredSignals()) {
-    report({ call: 'signal', args: [], what: `restore ${signalName(sig)} to its default` }, [sig, SIG_DFL], layout.report);
+    report({ call: 'signal', args: [sig, SIG_DFL], what: `restore ${signalName(sig)} to its default` });
   }
-  report({ call: 'prctl', args: [], what: 'die with the parent during setup' }, [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0], layout.report);
-  report({ call: 'read', args: [], what: 'wait for the id maps and cgroups' }, [layout.sync, scratch, 1], layout.report);
+  report({ call: 'prctl', args: [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0], what: 'die with the parent during setup' });
+  report({ call: 'read', args: [layout.sync, scratch, 1], what: 'wait for the id maps and cgroups' });
 
-  for (const step of plan.steps) {
-    report(step, step.args, layout.report);
+  plan.steps.forEach((step, index) => {
+    report(step, layout.report, index);
     if (step.sync) chain.call('read', [layout.sync, scratch, 1]);
-  }
-  report({ call: 'prctl', args: [], what: 'outlive the parent from now on' }, [PR.SET_PDEATHSIG, 0, 0, 0, 0], layout.report);
+  });
+  report({ call: 'close', args: [prepared.syncHold], what: 'let the gate see the parent go' });
+  report({ call: 'prctl', args: [PR.SET_PDEATHSIG, 0, 0, 0, 0], what: 'outlive the parent from now on' });
 
   const path = chain.bytes(pathBuffer);
   if (plan.gate.kind === 'pipe') {
@@ -258,6 +273,18 @@ function buildChain(plan: Plan, prepared: Prepared, pathBuffer: Uint8Array) {
   chain.reportedCall(plan.exec.call, [path, ...plan.exec.args.slice(1)], errnoPtr, layout.report);
   chain.call('_exit', [127]);
   return { chain, reported };
+}
+
+/** The fd ranges from first up that close_range must close to leave only `kept` open above first. */
+function rangesAround(first: number, kept: number[]): [number, number][] {
+  const ranges: [number, number][] = [];
+  let from = first;
+  for (const fd of [...kept].sort((a, b) => a - b)) {
+    if (fd > from) ranges.push([from, fd - 1]);
+    from = fd + 1;
+  }
+  ranges.push([from, UINT_MAX]);
+  return ranges;
 }
 
 /** Clone the child onto its chain; the parent is non-dumpable meanwhile (the child inherits it). */
@@ -297,7 +324,9 @@ export function spawn(plan: Plan, options: SpawnOptions): Child {
     }
     // Only the two parent ends stay open here; the child has its copies of the rest.
     const keep = new Set([prepared.reportRead, prepared.syncWrite]);
-    for (const fd of [...prepared.slots.map((s) => s.source), prepared.gateFd ?? -1]) if (!keep.has(fd)) fds.close(fd);
+    for (const fd of [...prepared.slots.map((s) => s.source), prepared.syncHold, prepared.gateFd ?? -1]) {
+      if (!keep.has(fd)) fds.close(fd);
+    }
     return new ChainChild(pid, plan, prepared, reported, fds);
   } catch (e) {
     fds.closeAll();
@@ -307,14 +336,13 @@ export function spawn(plan: Plan, options: SpawnOptions): Child {
 
 class ChainChild implements Child {
   private status: number | null = null;
-  private nextReport = 0;
   private readonly reports = new ReportReader();
 
   constructor(
     readonly pid: number,
     private readonly plan: Plan,
     private readonly prepared: Prepared,
-    private readonly reported: ChainStep[],
+    private readonly reported: Reported[],
     private readonly fds: ParentFds,
   ) {}
 
@@ -322,12 +350,9 @@ class ChainChild implements Child {
     try {
       this.writeIdMaps();
       sys.writeAll(this.prepared.syncWrite, GO);
-      while (this.nextReport < this.reported.length) {
-        const index = this.nextReport;
-        const step = this.reported[index]!;
+      for (const { step, index } of this.reported) {
         const errno = this.reports.next(this.prepared.reportRead);
         if (errno === null) this.died(step);
-        this.nextReport++;
         if (errno !== 0 && !step.ok?.includes(errno)) throw new StepError(step, index, errno, stepMessage(step, errno));
         if (step.sync) sys.writeAll(this.prepared.syncWrite, GO);
       }
@@ -360,7 +385,7 @@ class ChainChild implements Child {
       this.fds.close(this.prepared.reportRead);
       if (errno !== null) {
         const step: ChainStep = this.plan.exec;
-        throw new StepError(step, this.reported.length, errno, stepMessage(step, errno));
+        throw new StepError(step, this.plan.steps.length, errno, stepMessage(step, errno));
       }
     } catch (e) {
       this.kill();
@@ -369,14 +394,16 @@ class ChainChild implements Child {
   }
 
   kill(): void {
-    this.fds.closeAll();
-    if (this.status !== null) return;
-    try {
-      sys.kill(this.pid, SIGKILL);
-    } catch {
-      // Already dead: reap it below all the same.
+    // Kill before closing the pipes: end of file on the gate would let the child go on.
+    if (this.status === null) {
+      try {
+        sys.kill(this.pid, SIGKILL);
+      } catch {
+        // Already dead: reap it below all the same.
+      }
+      this.status = sys.waitpid(this.pid);
     }
-    this.status = sys.waitpid(this.pid);
+    this.fds.closeAll();
   }
 
   async wait(): Promise<number> {
