@@ -3,14 +3,15 @@
 // (the error, no child left, no mount leaked).
 import t from 'tap';
 import { execFile } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readlinkSync, statSync, constants as fsc } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { CLONE, MS } from '../bindings/constants.js';
+import { CLONE, MS, O, PR, RESOLVE, SECCOMP } from '../bindings/constants.js';
 import { getDumpable, pipe, closeQuietly } from '../bindings/syscalls.js';
 import { openFifoGate, spawn, StepError } from '../src/runtime/executor.js';
 import { BerthError } from '../src/errors.js';
+import { fdLayout, type Plan } from '../src/runtime/steps.js';
 import {
   busyboxRootfs,
   containerPlan,
@@ -258,7 +259,6 @@ t.test("wait() gets the status even while Node's child_process reaps its own chi
 
 t.test('300 spawn-exec-wait cycles leak no fd and leave no zombie', async (t) => {
   const root = busyboxRootfs(t);
-  mkdirSync(join(root, 'unused'));
   const plan = containerPlan(root, {
     args: ['/bin/true'],
     after: [{ call: 'sethostname', args: ['cycle', 5], what: 'set the hostname', field: 'hostname' }],
@@ -280,3 +280,97 @@ t.test('300 spawn-exec-wait cycles leak no fd and leave no zombie', async (t) =>
   t.same(hostMountsUnder(root), []);
 });
 
+
+t.test('joining namespaces by path: uts through a setns step, pid by the parent around clone()', async (t) => {
+  const root = busyboxRootfs(t);
+  const [holdRead, holdWrite] = pipe();
+  t.teardown(() => closeQuietly(holdWrite));
+  const first = spawn(
+    containerPlan(root, {
+      args: ['/bin/cat'],
+      after: [{ call: 'sethostname', args: ['alpha', 5], what: 'set the hostname', field: 'hostname' }],
+    }),
+    { stdio: [holdRead, 1, 2], preserveFds: 0 },
+  );
+  t.teardown(() => first.kill());
+  closeQuietly(holdRead);
+  await first.setup();
+  first.release();
+
+  const out = outputFile(t, root);
+  const joins = [
+    { type: 'uts', path: `/proc/${first.pid}/ns/uts` },
+    { type: 'pid', path: `/proc/${first.pid}/ns/pid` },
+  ];
+  const fds = fdLayout(0, joins.map((j) => j.type));
+  const second: Plan = {
+    cloneFlags: 0,
+    joinNamespaces: joins,
+    fds,
+    rootfs: root,
+    steps: [{ call: 'setns', args: [fds.namespaces['uts']!, CLONE.NEWUTS], what: 'join the uts namespace', field: 'linux.namespaces[0]' }],
+    exec: { call: 'execve', args: ['/bin/busybox', { strings: ['sh', '-c', 'hostname; echo $$'] }, { strings: [] }], what: 'execve /bin/busybox', field: 'process.args[0]' },
+    gate: { kind: 'pipe' },
+    expect: {},
+  };
+  const pidNamespace = readlinkSync('/proc/self/ns/pid_for_children');
+  const child = spawn(second, { stdio: [0, out.fd, out.fd], preserveFds: 0 });
+  t.equal(readlinkSync('/proc/self/ns/pid_for_children'), pidNamespace, "the runtime's own children are back in its pid namespace");
+  await child.setup();
+  child.release();
+  t.equal(await child.wait(), 0);
+  const [hostname, pid] = out.text().split('\n');
+  t.equal(hostname, 'alpha', 'the joined uts namespace');
+  t.equal(pid, '2', 'the second process in the joined pid namespace');
+  closeQuietly(holdWrite);
+  t.equal(await first.wait(), 0);
+});
+
+t.test('struct arguments: openat2 with RESOLVE_IN_ROOT opens a predictable fd that cannot escape', async (t) => {
+  const root = busyboxRootfs(t);
+  const name = basename(dirname(root)); // unique per test run
+  writeFileSync(join('/tmp', `${name}.txt`), 'host\n');
+  t.teardown(() => rmSync(join('/tmp', `${name}.txt`), { force: true }));
+  writeFileSync(join(root, 'tmp', `${name}.txt`), 'inside\n');
+  symlinkSync(`../../../../../../../../tmp/${name}.txt`, join(root, 'escape'));
+  const out = outputFile(t, root);
+  const plan = containerPlan(root, { args: ['/bin/cat'] });
+  const how = Buffer.alloc(24);
+  how.writeBigUInt64LE(BigInt(O.RDONLY | O.CLOEXEC), 0);
+  how.writeBigUInt64LE(BigInt(RESOLVE.IN_ROOT), 16);
+  const fd = plan.fds.firstFree;
+  plan.steps = [
+    { call: 'sys_openat2', args: [plan.fds.rootfs, 'escape', { bytes: how }, 24], what: 'open escape in the rootfs' },
+    { call: 'dup3', args: [fd, 0, 0], what: `make fd ${fd} stdin` },
+    { call: 'close', args: [fd], what: `close fd ${fd}` },
+  ];
+  const child = spawn(plan, { stdio: [0, out.fd, 2], preserveFds: 0 });
+  await child.setup();
+  child.release();
+  t.equal(await child.wait(), 0);
+  t.equal(out.text(), 'inside\n', 'the symlink resolved inside the rootfs');
+});
+
+t.test('a BPF argument: the child installs a prepared seccomp filter that verify() sees', async (t) => {
+  const root = busyboxRootfs(t);
+  const out = outputFile(t, root);
+  // One instruction: BPF_RET|BPF_K SECCOMP_RET_ALLOW.
+  const allowAll = Buffer.alloc(8);
+  allowAll.writeUInt16LE(0x06, 0);
+  allowAll.writeUInt32LE(SECCOMP.RET_ALLOW, 4);
+  const plan = containerPlan(root, {
+    args: ['/bin/sh', '-c', 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status'],
+    after: [
+      { call: 'prctl', args: [PR.SET_NO_NEW_PRIVS, 1, 0, 0, 0], what: 'set no_new_privs', field: 'process.noNewPrivileges' },
+      { call: 'sys_seccomp', args: [SECCOMP.SET_MODE_FILTER, 0, { bpf: allowAll }], what: 'install the seccomp filter', field: 'linux.seccomp' },
+    ],
+  });
+  plan.expect = { seccomp: 2, noNewPrivs: true };
+  const child = spawn(plan, { stdio: [0, out.fd, 2], preserveFds: 0 });
+  await child.setup();
+  child.verify();
+  child.release();
+  t.equal(await child.wait(), 0);
+  t.match(out.text(), /NoNewPrivs:\s+1\n/);
+  t.match(out.text(), /Seccomp:\s+2\n/);
+});
