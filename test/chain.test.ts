@@ -2,7 +2,8 @@
 // refusals, and the constants other modules parse user input with.
 import t from 'tap';
 import { CLONE, MNT, MS, O, RESOLVE, makedev, signalName, signalNumber, CAPABILITIES, CAP, SYS } from '../bindings/constants.js';
-import { ChainBuilder } from '../src/runtime/chain.js';
+import { ChainBuilder, resolveCall, type ChainCall } from '../src/runtime/chain.js';
+import { symbolAddress } from '../bindings/syscalls.js';
 import { formatCall, formatFlags, formatOpenFlags } from '../src/runtime/dry-run.js';
 import { formatPlan } from '../src/runtime/executor.js';
 import { fdLayout, type Plan } from '../src/runtime/steps.js';
@@ -86,4 +87,18 @@ t.test('capabilities, device numbers and syscall numbers', async (t) => {
   t.equal(makedev(4096, 0), 0x100000000000n);
   t.equal(SYS.openat2, 437, 'the same on every architecture');
   t.equal(SYS.pivot_root, process.arch === 'x64' ? 155 : 41);
+});
+
+t.test('every call the step contract names resolves to a libc function', async (t) => {
+  const calls: ChainCall[] = [
+    'mount', 'umount2', 'mkdir', 'mkdirat', 'chdir', 'fchdir', 'chroot', 'chmod', 'fchmod', 'chown', 'fchownat',
+    'mknod', 'mknodat', 'symlink', 'symlinkat', 'open', 'openat', 'close', 'dup3', 'fcntl', 'read', 'write', 'ioctl',
+    'setsid', 'umask', 'personality', 'prctl', 'sethostname', 'setdomainname', 'setns', 'unshare', 'kill', 'execve',
+    '_exit', 'sys_pivot_root', 'sys_openat2', 'sys_close_range', 'sys_mount_setattr', 'sys_open_tree', 'sys_move_mount',
+    'sys_setresuid', 'sys_setresgid', 'sys_setgroups', 'sys_capset', 'sys_prlimit64', 'sys_seccomp', 'memset', 'signal',
+  ];
+  for (const call of calls) {
+    const { symbol, prefix } = resolveCall(call);
+    t.ok(symbolAddress(symbol) > 0n, `${call} -> ${symbol}${prefix.length ? `(${prefix[0]}, ...)` : ''}`);
+  }
 });

@@ -374,3 +374,31 @@ t.test('a BPF argument: the child installs a prepared seccomp filter that verify
   t.match(out.text(), /NoNewPrivs:\s+1\n/);
   t.match(out.text(), /Seccomp:\s+2\n/);
 });
+
+t.test('a fifo-gated container outlives the process that created it, and starts later', async (t) => {
+  const root = busyboxRootfs(t);
+  const fifo = join(root, '..', 'exec.fifo');
+  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  const marker = join(root, 'tmp', 'started');
+  const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
+  // What berth create does: spawn, set up, verify, print the pid, exit.
+  const executor = new URL('../src/runtime/executor.js', import.meta.url).href;
+  const script = `
+    const { spawn } = await import(${JSON.stringify(executor)});
+    const { openSync } = await import('node:fs');
+    const devNull = openSync('/dev/null', 'r+');  // not our stdout: execFile waits for its end
+    const child = spawn(JSON.parse(process.argv[1]), { stdio: [devNull, devNull, devNull], preserveFds: 0 });
+    await child.setup();
+    child.verify();
+    console.log(child.pid);`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, JSON.stringify(plan)], { timeout: 20_000 });
+  const pid = Number(stdout.trim());
+  t.teardown(() => {
+    if (processState(pid) !== null) process.kill(pid, 'SIGKILL');
+  });
+  t.match(processState(pid), /^[SD]$/, 'the container process waits at the gate');
+  t.notOk(existsSync(marker));
+  openFifoGate(fifo);
+  while (processState(pid) !== null && processState(pid) !== 'Z') await sleep(5);
+  t.ok(existsSync(marker), 'it ran once berth start opened the gate');
+});

@@ -217,6 +217,8 @@ export class ChainBuilder {
     return ref;
   }
 
+  // Every argument travels as 64 bits; a callee taking an int reads the low 32, so
+  // negative values (AT_FDCWD) arrive intact.
   private value(arg: NativeArg): Value {
     if (arg === null) return 0n;
     if (typeof arg === 'number') {
@@ -227,8 +229,6 @@ export class ChainBuilder {
     if (typeof arg === 'string') return this.string(arg);
     if (arg instanceof Ref) return arg;
     if ('address' in arg) return arg.address;
-    // Every argument travels as 64 bits; a callee taking an int reads the low 32, so
-    // negative values (AT_FDCWD) arrive intact.
     if ('bytes' in arg) return this.bytes(arg.bytes);
     if ('strings' in arg) return this.strings(arg.strings);
     return this.bpf(arg.bpf);
