@@ -402,3 +402,14 @@ t.test('a fifo-gated container outlives the process that created it, and starts 
   while (processState(pid) !== null && processState(pid) !== 'Z') await sleep(5);
   t.ok(existsSync(marker), 'it ran once berth start opened the gate');
 });
+
+t.test('the container starts with no signal blocked or ignored, although Node ignores SIGPIPE', async (t) => {
+  const root = busyboxRootfs(t);
+  const out = outputFile(t, root);
+  const child = spawn(containerPlan(root, { args: ['/bin/cat', '/proc/self/status'] }), { stdio: [0, out.fd, 2], preserveFds: 0 });
+  await child.setup();
+  child.release();
+  t.equal(await child.wait(), 0);
+  t.match(out.text(), /^SigBlk:\s+0+$/m);
+  t.match(out.text(), /^SigIgn:\s+0+$/m);
+});

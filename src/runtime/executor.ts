@@ -368,7 +368,14 @@ class ChainChild implements Child {
   }
 
   verify(): void {
-    const mismatch = compareStatus(this.plan.expect, readFileSync(`/proc/${this.pid}/status`, 'utf8'));
+    let status: string;
+    try {
+      status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    } catch {
+      this.kill();
+      throw new BerthError(`the container process ${describeStatus(this.status!)} before it could be checked`);
+    }
+    const mismatch = compareStatus(this.plan.expect, status);
     if (mismatch) {
       this.kill();
       throw new BerthError(`the container process does not have the expected ${mismatch}`);
