@@ -120,10 +120,21 @@ function stepLine(index: number | string, step: Step): string {
   return `${String(index).padStart(4)}  ${call.padEnd(60)}   # ${comment}${step.sync ? ' (waits for the parent)' : ''}`;
 }
 
+/** The executor's own steps before the plan's, in one line. */
+function prologue(plan: Plan): string {
+  const { preserveFds, report, sync, firstFree } = plan.fds;
+  const preserved = preserveFds ? `, preserved fds to 3..${2 + preserveFds}` : '';
+  return (
+    `prologue: dup3 stdio to 0..2${preserved}, the report pipe to ${report}, the sync pipe to ${sync}; ` +
+    `close_range(${firstFree}, ~0U); restore ignored signals; wait for the parent's setup`
+  );
+}
+
 export function formatPlan(plan: Plan): string {
   const lines = [`clone(${formatCloneFlags(plan.cloneFlags)}|SIGCHLD)`];
   for (const { type, path } of plan.joinNamespaces) lines.push(`join ${type} namespace ${path} as fd ${plan.fds.namespaces[type]}`);
   lines.push(`rootfs ${plan.rootfs} as fd ${plan.fds.rootfs}; the first free fd is ${plan.fds.firstFree}`);
+  lines.push(prologue(plan));
   for (const [file, content] of [['uid_map', plan.uidMap], ['setgroups', plan.setgroups], ['gid_map', plan.gidMap]] as const) {
     if (content !== undefined) lines.push(`parent writes /proc/<pid>/${file}: ${JSON.stringify(content)}`);
   }

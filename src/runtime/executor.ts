@@ -310,17 +310,12 @@ export function spawn(plan: Plan, options: SpawnOptions): Child {
   try {
     const prepared = prepare(plan, options, fds);
     const { chain, reported } = buildChain(plan, prepared, withheldPath(plan.exec));
+    const built = chain.build();
     let pid: number;
     try {
-      const built = chain.build();
-      try {
-        pid = cloneChild(plan, prepared, built.entry, built.stackTop);
-      } finally {
-        built.free();
-      }
-    } catch (e) {
-      if (e instanceof SysError) throw new BerthError(`cannot create the container process: ${e.message}`);
-      throw e;
+      pid = cloneChild(plan, prepared, built.entry, built.stackTop);
+    } finally {
+      built.free();
     }
     // Only the two parent ends stay open here; the child has its copies of the rest.
     const keep = new Set([prepared.reportRead, prepared.syncWrite]);
@@ -330,6 +325,7 @@ export function spawn(plan: Plan, options: SpawnOptions): Child {
     return new ChainChild(pid, plan, prepared, reported, fds);
   } catch (e) {
     fds.closeAll();
+    if (e instanceof SysError) throw new BerthError(`cannot create the container process: ${e.message}`, { cause: e });
     throw e;
   }
 }
