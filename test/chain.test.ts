@@ -97,7 +97,7 @@ t.test('every call the step contract names resolves to a libc function', async (
     'mknod', 'mknodat', 'symlink', 'symlinkat', 'open', 'openat', 'close', 'dup3', 'fcntl', 'read', 'write', 'ioctl',
     'setsid', 'umask', 'personality', 'prctl', 'sethostname', 'setdomainname', 'setns', 'unshare', 'kill', 'execve',
     '_exit', 'sys_pivot_root', 'sys_openat2', 'sys_close_range', 'sys_mount_setattr', 'sys_open_tree', 'sys_move_mount',
-    'sys_setresuid', 'sys_setresgid', 'sys_setgroups', 'sys_capset', 'sys_prlimit64', 'sys_seccomp', 'memset', 'signal',
+    'sys_setresuid', 'sys_setresgid', 'sys_setgroups', 'sys_capset', 'sys_prlimit64', 'sys_seccomp', 'access', 'memset', 'signal',
   ];
   for (const call of calls) {
     const { symbol, prefix } = resolveCall(call);
