@@ -185,7 +185,9 @@ t.test('the fifo gate: the child waits for berth start and execs only when relea
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
   const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
   t.teardown(() => child.kill());
+  const fdsBefore = readdirSync('/proc/self/fd').length;
   await child.setup();
+  t.equal(readdirSync('/proc/self/fd').length, fdsBefore - 2, 'once set up, the parent holds no fd of the child');
   t.throws(() => child.release(), /berth start/);
   await sleep(100);
   t.not(processState(child.pid), null, 'still waiting');
@@ -314,7 +316,9 @@ t.test('joining namespaces by path: uts through a setns step, pid by the parent 
     expect: {},
   };
   const pidNamespace = readlinkSync('/proc/self/ns/pid_for_children');
+  const fdsBefore = readdirSync('/proc/self/fd').length;
   const child = spawn(second, { stdio: [0, out.fd, out.fd], preserveFds: 0 });
+  t.equal(readdirSync('/proc/self/fd').length, fdsBefore + 2, 'the parent keeps only its ends of the two pipes');
   t.equal(readlinkSync('/proc/self/ns/pid_for_children'), pidNamespace, "the runtime's own children are back in its pid namespace");
   await child.setup();
   child.release();

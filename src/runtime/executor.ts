@@ -105,9 +105,12 @@ class ParentFds {
     if (this.owned.delete(fd)) sys.closeQuietly(fd);
   }
 
-  closeAll(): void {
-    for (const fd of this.owned) sys.closeQuietly(fd);
-    this.owned.clear();
+  closeAll(except: readonly number[] = []): void {
+    for (const fd of this.owned) {
+      if (except.includes(fd)) continue;
+      sys.closeQuietly(fd);
+      this.owned.delete(fd);
+    }
   }
 }
 
@@ -318,10 +321,7 @@ export function spawn(plan: Plan, options: SpawnOptions): Child {
       built.free();
     }
     // Only the two parent ends stay open here; the child has its copies of the rest.
-    const keep = new Set([prepared.reportRead, prepared.syncWrite]);
-    for (const fd of [...prepared.slots.map((s) => s.source), prepared.syncHold, prepared.gateFd ?? -1]) {
-      if (!keep.has(fd)) fds.close(fd);
-    }
+    fds.closeAll([prepared.reportRead, prepared.syncWrite]);
     return new ChainChild(pid, plan, prepared, reported, fds);
   } catch (e) {
     fds.closeAll();
