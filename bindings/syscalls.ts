@@ -2,7 +2,10 @@
 // duplication, the dumpable flag, namespaces, signals and reaping. Each is declared
 // once at load and wrapped so that a failure is a SysError naming the call.
 import { check, errno, fn, SysError, describeCall } from './libc.js';
-import { F, O, PR, SYS, WNOHANG, WEXITED, WNOWAIT, P_PID } from './constants.js';
+import { constants } from 'node:os';
+import { F, O, PR, WEXITED, WNOWAIT, P_PID } from './constants.js';
+
+const { EINTR } = constants.errno;
 
 const pipe2Fn = fn('int pipe2(int *fds, int flags)');
 const fcntlFn = fn('int fcntl(int fd, int cmd, int arg)');
@@ -15,7 +18,6 @@ const setnsFn = fn('int setns(int fd, int nstype)');
 const killFn = fn('int kill(int pid, int sig)');
 const waitpidFn = fn('int waitpid(int pid, int *status, int options)');
 const waitidFn = fn('int waitid(int idtype, uint32_t id, void *info, int options)');
-const syscallFn = fn('long syscall(long number, ...)');
 
 /** pipe2(2): [read end, write end]. */
 export function pipe(flags = O.CLOEXEC): [number, number] {
@@ -56,7 +58,7 @@ export function read(fd: number, buf: Buffer): number {
   for (;;) {
     const n = Number(readFn(fd, buf, buf.length));
     if (n !== -1) return n;
-    if (errno() !== 4 /* EINTR */) throw new SysError(describeCall('read', [fd]), errno());
+    if (errno() !== EINTR) throw new SysError(describeCall('read', [fd]), errno());
   }
 }
 
@@ -82,7 +84,7 @@ export function waitpid(pid: number, options = 0): number | null {
   const status = new Int32Array(1);
   for (;;) {
     const r = waitpidFn(pid, status, options) as number;
-    if (r === -1 && errno() === 4 /* EINTR */) continue;
+    if (r === -1 && errno() === EINTR) continue;
     check('waitpid', [pid], r);
     return r === 0 ? null : status[0]!;
   }
@@ -96,15 +98,8 @@ export function waitpid(pid: number, options = 0): number | null {
 export function whenExited(pid: number): Promise<void> {
   const info = Buffer.alloc(128); // siginfo_t, unused: WNOWAIT leaves the status in place
   return new Promise((resolve) => {
-    (waitidFn as unknown as { async: (...a: unknown[]) => void }).async(P_PID, pid, info, WEXITED | WNOWAIT, () => resolve());
+    waitidFn.async(P_PID, pid, info, WEXITED | WNOWAIT, () => resolve());
   });
-}
-
-export { WNOHANG };
-
-/** pidfd_open(2). */
-export function pidfdOpen(pid: number): number {
-  return check('pidfd_open', [pid], Number(syscallFn(SYS.pidfd_open, 'int', pid, 'int', 0)));
 }
 
 /** The address of a libc symbol, for code the child runs natively. */
