@@ -11,6 +11,7 @@ import koffi from 'koffi';
 import { fn } from '../../bindings/libc.js';
 import { symbolAddress } from '../../bindings/syscalls.js';
 import { ARCH, SYS } from '../../bindings/constants.js';
+import { BerthError } from '../errors.js';
 import type { Arg, Call } from './steps.js';
 
 /**
@@ -99,7 +100,8 @@ export interface Chain {
 const encoder = new TextEncoder();
 
 function cString(s: string): Uint8Array {
-  if (s.includes('\0')) throw new Error(`a C string cannot contain NUL: ${JSON.stringify(s)}`);
+  // Planners check config strings with field names; this is the last line of defence.
+  if (s.includes('\0')) throw new BerthError(`${JSON.stringify(s)} contains a NUL byte, which a C string cannot hold`);
   const bytes = new Uint8Array(Buffer.byteLength(s) + 1);
   encoder.encodeInto(s, bytes);
   return bytes;
@@ -156,10 +158,6 @@ export class ChainBuilder {
     this.call('memset', [errno, 0, 4]);
     this.call(call, args);
     this.call('write', [reportFd, errno, 4]);
-  }
-
-  get length(): number {
-    return this.links.length;
   }
 
   /** Allocate and fill the chain's memory and prepare every context. */
