@@ -20,9 +20,21 @@
 //              signals Node ignores, PR_SET_PDEATHSIG(SIGKILL) while setup runs, then
 //              read(sync): wait until the parent wrote the id maps (setup()).
 //   plan.steps each one reported; a `sync` step then waits for the parent's go byte.
-//   epilogue   PR_SET_PDEATHSIG(0): once set up, the container outlives its creator.
+//   epilogue   close its own hold on the sync pipe, PR_SET_PDEATHSIG(0): once set up,
+//              the container outlives its creator.
 //   gate       delivers the withheld '/' of the execve path (see steps.ts Gate).
 //   exec       execve, reported only when it fails; then _exit(127).
+//
+// What planners need to know:
+//   - Joining a pid namespace is done here: the parent's main thread setns()es into it
+//     around clone() (setns(CLONE_NEWPID) only moves the caller's future children).
+//   - CLONE_NEWTIME cannot be a clone() flag (its bit is part of the exit signal):
+//     plan an unshare(CLONE_NEWTIME) step instead.
+//   - The fifo gate reopens the FIFO through /proc/self/fd/<n> after the plan's steps,
+//     as runc does: the container needs /proc mounted (the host path is gone after
+//     pivot_root). Without it the gate fails, closed.
+//   - Two fds live above the table until the gate (the sync pipe hold, the FIFO): the
+//     `open` steps still get firstFree, as the plan's steps close what they open.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { errno, errnoAddress, fn, SysError } from '../../bindings/libc.js';
 import { errnoName } from '../../bindings/errno.js';
