@@ -213,6 +213,25 @@ t.test('the fifo gate fails closed: opened and closed without the byte, the chil
   t.notOk(existsSync(marker), 'the process never ran');
 });
 
+t.test('the fifo gate stays shut when the fifo is removed: no exec until killed', async (t) => {
+  const root = busyboxRootfs(t);
+  const fifo = join(root, '..', 'exec.fifo');
+  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  const marker = join(root, 'tmp', 'started');
+  const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
+  const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
+  t.teardown(() => child.kill());
+  await child.setup();
+  rmSync(fifo);
+  await sleep(100);
+  t.not(processState(child.pid), null, 'still waiting at the gate');
+  t.notOk(existsSync(marker), 'not started');
+  t.throws(() => openFifoGate(fifo), /already been started/, 'berth start finds no fifo');
+  child.kill();
+  t.equal(processState(child.pid), null, 'killed and reaped');
+  t.notOk(existsSync(marker), 'never started');
+});
+
 t.test('the container sees only its stdio and the preserved fds', async (t) => {
   const root = busyboxRootfs(t);
   for (const preserveFds of [0, 2]) {
