@@ -1,6 +1,7 @@
 // The dry run: a plan printed as the exact calls the child will make, one per line,
 // with flags decoded by name, so `berth create --dry-run` shows what a config turns into.
 import { CLONE, F, MNT, MS, O, PR, RESOLVE, SIGNALS, UMOUNT_NOFOLLOW, AT, CLOSE_RANGE } from '../../bindings/constants.js';
+import { errnoName } from '../../bindings/errno.js';
 import type { Arg, Plan, Step } from './steps.js';
 
 type FlagTable = Readonly<Record<string, number>>;
@@ -116,8 +117,12 @@ export function formatCall(step: Pick<Step, 'call' | 'args'>): string {
 
 function stepLine(index: number | string, step: Step): string {
   const call = formatCall(step);
-  const comment = [step.field, step.what].filter(Boolean).join(': ');
-  return `${String(index).padStart(4)}  ${call.padEnd(60)}   # ${comment}${step.sync ? ' (waits for the parent)' : ''}`;
+  const notes = [
+    ...(step.ok?.length ? [`${step.ok.map(errnoName).join(', ')} is fine`] : []),
+    ...(step.sync ? ['waits for the parent'] : []),
+  ];
+  const comment = [step.field, step.what].filter(Boolean).join(': ') + notes.map((n) => ` (${n})`).join('');
+  return `${String(index).padStart(4)}  ${call.padEnd(60)}   # ${comment}`;
 }
 
 /** The executor's own steps before the plan's, in one line. */
