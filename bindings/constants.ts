@@ -22,6 +22,7 @@ function byArch<T>(values: Record<Arch, T>): T {
 // Numbers from 424 up were allocated for all architectures at once, hence identical.
 
 const SYS_X64 = {
+  openat: 257,
   personality: 135,
   pivot_root: 155,
   setgroups: 116,
@@ -46,6 +47,7 @@ const SYS_X64 = {
 };
 
 const SYS_ARM64: typeof SYS_X64 = {
+  openat: 56,
   personality: 92,
   pivot_root: 41,
   setgroups: 159,

@@ -3,7 +3,7 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLONE, MNT, MS } from '../../bindings/constants.js';
+import { CLONE, MNT, MS, SYS } from '../../bindings/constants.js';
 import { fdLayout, type Gate, type Plan, type Step } from '../../src/runtime/steps.js';
 
 interface Teardown {
@@ -118,3 +118,12 @@ export function processState(pid: number): string | null {
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolve once pid sits in a blocking openat(2): a fifo gate's child waiting for berth start. */
+export async function blockedInOpen(pid: number): Promise<void> {
+  for (;;) {
+    const syscall = readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0];
+    if (syscall === String(SYS.openat)) return;
+    await sleep(5);
+  }
+}
