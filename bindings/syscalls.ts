@@ -11,6 +11,7 @@ const pipe2Fn = fn('int pipe2(int *fds, int flags)');
 const fcntlFn = fn('int fcntl(int fd, int cmd, int arg)');
 const closeFn = fn('int close(int fd)');
 const openFn = fn('int open(const char *path, int flags, uint32_t mode)');
+const mkfifoFn = fn('int mkfifo(const char *path, uint32_t mode)');
 const writeFn = fn('intptr_t write(int fd, const void *buf, size_t count)');
 const readFn = fn('intptr_t read(int fd, void *buf, size_t count)');
 const prctlFn = fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
@@ -42,6 +43,11 @@ export function closeQuietly(fd: number): void {
 
 export function open(path: string, flags: number, mode = 0): number {
   return check('open', [path], openFn(path, flags, mode) as number);
+}
+
+/** mkfifo(3): Node has no API for it. */
+export function mkfifo(path: string, mode: number): void {
+  check('mkfifo', [path], mkfifoFn(path, mode) as number);
 }
 
 export function writeAll(fd: number, data: Buffer): void {

@@ -6,10 +6,9 @@ import { execFile } from 'node:child_process';
 import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { execFileSync } from 'node:child_process';
 import { CLONE, MS, O, PR, RESOLVE, SECCOMP } from '../bindings/constants.js';
 import { getDumpable, pipe, closeQuietly } from '../bindings/syscalls.js';
-import { openFifoGate, spawn, StepError } from '../src/runtime/executor.js';
+import { createFifoGate, openFifoGate, spawn, StepError } from '../src/runtime/executor.js';
 import { BerthError } from '../src/errors.js';
 import { fdLayout, type Plan } from '../src/runtime/steps.js';
 import {
@@ -181,7 +180,9 @@ t.test('bad input is a BerthError and leaves no fd behind', async (t) => {
 t.test('the fifo gate: the child waits for berth start and execs only when released', async (t) => {
   const root = busyboxRootfs(t);
   const fifo = join(root, '..', 'exec.fifo');
-  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  createFifoGate(fifo);
+  t.equal(statSync(fifo).mode & 0o777777, fsc.S_IFIFO | 0o600, 'a fifo only root may open');
+  t.throws(() => createFifoGate(fifo), new BerthError(`cannot create the exec fifo ${fifo}: EEXIST`));
   const marker = join(root, 'tmp', 'started');
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
   const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
@@ -203,7 +204,7 @@ t.test('the fifo gate: the child waits for berth start and execs only when relea
 t.test('the fifo gate fails closed: opened and closed without the byte, the child exits unexecuted', async (t) => {
   const root = busyboxRootfs(t);
   const fifo = join(root, '..', 'exec.fifo');
-  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  createFifoGate(fifo);
   const marker = join(root, 'tmp', 'started');
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
   const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
@@ -218,7 +219,7 @@ t.test('the fifo gate fails closed: opened and closed without the byte, the chil
 t.test('the fifo gate stays shut when the fifo is removed: no exec until killed', async (t) => {
   const root = busyboxRootfs(t);
   const fifo = join(root, '..', 'exec.fifo');
-  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  createFifoGate(fifo);
   const marker = join(root, 'tmp', 'started');
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
   const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
@@ -404,7 +405,7 @@ t.test('a BPF argument: the child installs a prepared seccomp filter that verify
 t.test('a fifo-gated container outlives the process that created it, and starts later', async (t) => {
   const root = busyboxRootfs(t);
   const fifo = join(root, '..', 'exec.fifo');
-  execFileSync('mkfifo', ['-m', '0600', fifo]);
+  createFifoGate(fifo);
   const marker = join(root, 'tmp', 'started');
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });
   // What berth create does: spawn, set up, verify, print the pid, exit.

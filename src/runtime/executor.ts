@@ -504,6 +504,16 @@ function sameSet(a: number[], b: number[]): boolean {
   return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }
 
+/** Create the FIFO a fifo gate waits on (berth create, before spawn), readable by root only. */
+export function createFifoGate(path: string): void {
+  try {
+    sys.mkfifo(path, 0o600);
+  } catch (e) {
+    if (e instanceof SysError) throw new BerthError(`cannot create the exec fifo ${path}: ${e.code}`);
+    throw e;
+  }
+}
+
 /**
  * Release a container waiting on a fifo gate (berth start): open the FIFO for writing
  * without blocking and write the withheld '/'. ENXIO means no process has it open for
