@@ -33,6 +33,8 @@
 //   - The fifo gate reopens the FIFO through /proc/self/fd/<n> after the plan's steps,
 //     as runc does: the container needs /proc mounted (the host path is gone after
 //     pivot_root). Without it the gate fails, closed.
+//   - verify() reads /proc/<pid>/status from the runtime's user namespace: in a new
+//     user namespace, plan.expect's uid, gid and groups are the mapped host ids.
 //   - Two fds live above the table until the gate (the sync pipe hold, the FIFO): the
 //     `open` steps still get firstFree, as the plan's steps close what they open.
 import { readFileSync, writeFileSync } from 'node:fs';
