@@ -166,6 +166,17 @@ t.test('execve of a missing binary is a StepError after release', async (t) => {
   t.equal(processState(child.pid), null, 'reaped');
 });
 
+t.test('a child killed while it waits at the gate: release() says so', async (t) => {
+  const root = busyboxRootfs(t);
+  const child = spawn(containerPlan(root, { args: ['/bin/true'] }), { stdio: [0, 1, 2], preserveFds: 0 });
+  await child.setup();
+  process.kill(child.pid, 'SIGKILL');
+  while (processState(child.pid) !== 'Z') await sleep(2);
+  t.throws(() => child.release(), { name: 'BerthError', message: /^the container process was killed by SIGKILL \(write/ });
+  t.equal(processState(child.pid), null, 'reaped');
+  t.equal(await child.wait(), 128 + 9);
+});
+
 t.test('bad input is a BerthError and leaves no fd behind', async (t) => {
   const root = busyboxRootfs(t);
   const fdsBefore = readdirSync('/proc/self/fd').length;

@@ -321,7 +321,6 @@ function cloneChild(plan: Plan, prepared: Prepared, entry: bigint, stackTop: big
   }
 }
 
-
 export function spawn(plan: Plan, options: SpawnOptions): Child {
   const fds = new ParentFds();
   try {
@@ -372,8 +371,7 @@ class ChainChild implements Child {
         this.fds.close(this.prepared.reportRead);
       }
     } catch (e) {
-      this.kill();
-      throw e;
+      this.fail(e);
     }
   }
 
@@ -405,8 +403,7 @@ class ChainChild implements Child {
         throw new StepError(step, this.plan.steps.length, errno, stepMessage(step, errno));
       }
     } catch (e) {
-      this.kill();
-      throw e;
+      this.fail(e);
     }
   }
 
@@ -430,6 +427,15 @@ class ChainChild implements Child {
     }
     this.fds.closeAll();
     return exitCode(this.status);
+  }
+
+  /** Kill and reap the child, and rethrow; a failed pipe operation means the child died. */
+  private fail(e: unknown): never {
+    this.kill();
+    if (e instanceof SysError) {
+      throw new BerthError(`the container process ${describeStatus(this.status!)} (${e.message})`, { cause: e });
+    }
+    throw e;
   }
 
   /** End of file before every report: the child died. Reap it and say how. */
