@@ -22,6 +22,8 @@ function byArch<T>(values: Record<Arch, T>): T {
 // Numbers from 424 up were allocated for all architectures at once, hence identical.
 
 const SYS_X64 = {
+  read: 0,
+  write: 1,
   openat: 257,
   personality: 135,
   pivot_root: 155,
@@ -47,6 +49,8 @@ const SYS_X64 = {
 };
 
 const SYS_ARM64: typeof SYS_X64 = {
+  read: 63,
+  write: 64,
   openat: 56,
   personality: 92,
   pivot_root: 41,

@@ -2,11 +2,11 @@
 // (hostname, pid, id maps, fds, exe), and what the host observes when a step fails
 // (the error, no child left, no mount leaked).
 import t from 'tap';
-import { execFile } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, constants as fsc } from 'node:fs';
+import { execFile, spawn as spawnProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync, constants as fsc } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { CLONE, MS, O, PR, RESOLVE, SECCOMP } from '../bindings/constants.js';
+import { CLONE, MS, O, PR, RESOLVE, SECCOMP, SYS } from '../bindings/constants.js';
 import { getDumpable, pipe, closeQuietly } from '../bindings/syscalls.js';
 import { createFifoGate, openFifoGate, spawn, StepError } from '../src/runtime/executor.js';
 import { BerthError } from '../src/errors.js';
@@ -451,4 +451,43 @@ t.test('the container starts with no signal blocked or ignored, although Node ig
   t.equal(await child.wait(), 0);
   t.match(out.text(), /^SigBlk:\s+0+$/m);
   t.match(out.text(), /^SigIgn:\s+0+$/m);
+});
+
+t.test('a child left by its parent mid-setup dies, even after a uid change cleared its parent-death signal', async (t) => {
+  const root = busyboxRootfs(t);
+  const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+  // What a berth process does until it is killed while the child blocks in a step
+  // (here: a read of stdin) after setresuid.
+  const script = `
+    const { spawn } = await import(${url('../src/runtime/executor.js')});
+    const { containerPlan } = await import(${url('./helpers/executor.js')});
+    const { CLONE } = await import(${url('../bindings/constants.js')});
+    const plan = containerPlan(process.argv[1], {
+      args: ['/bin/true'],
+      cloneFlags: CLONE.NEWUSER | CLONE.NEWNS | CLONE.NEWPID,
+      before: [
+        { call: 'sys_setresgid', args: [0, 0, 0], what: 'setresgid 0' },
+        { call: 'sys_setresuid', args: [0, 0, 0], what: 'setresuid 0' },
+        { call: 'read', args: [0, { bytes: new Uint8Array(1) }, 1], what: 'block' },
+      ],
+    });
+    Object.assign(plan, { uidMap: '0 100000 65536\\n', setgroups: 'deny', gidMap: '0 100000 65536\\n' });
+    const child = spawn(plan, { stdio: [0, 2, 2], preserveFds: 0 });
+    console.log(child.pid);
+    await child.setup();`;
+  const parent = spawnProcess(process.execPath, ['--input-type=module', '-e', script, root], { stdio: ['pipe', 'pipe', 'inherit'] });
+  t.teardown(() => parent.kill('SIGKILL'));
+  const pid = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(String(d)))));
+  t.teardown(() => {
+    if (processState(pid) !== null) process.kill(pid, 'SIGKILL');
+  });
+  const blocked = () => {
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return uid === '100000' && readFileSync(`/proc/${pid}/syscall`, 'utf8').split(' ')[0] === String(SYS.read);
+  };
+  while (!blocked()) await sleep(5);
+  parent.kill('SIGKILL');
+  const deadline = Date.now() + 5000;
+  while (processState(pid) !== null && processState(pid) !== 'Z' && Date.now() < deadline) await sleep(10);
+  t.match(String(processState(pid)), /^(null|Z)$/, 'the child died with its parent');
 });

@@ -19,7 +19,8 @@
 //   prologue   dup3 each fd into its FdLayout place, close_range the rest, restore the
 //              signals Node ignores, PR_SET_PDEATHSIG(SIGKILL) while setup runs, then
 //              read(sync): wait until the parent wrote the id maps (setup()).
-//   plan.steps each one reported; a `sync` step then waits for the parent's go byte.
+//   plan.steps each one reported; a `sync` step then waits for the parent's go byte;
+//              after setresuid/setresgid the parent-death signal is armed again.
 //   epilogue   close its own hold on the sync pipe, PR_SET_PDEATHSIG(0): once set up,
 //              the container outlives its creator.
 //   gate       delivers the withheld '/' of the execve path (see steps.ts Gate).
@@ -104,6 +105,8 @@ const SLASH = Buffer.from('/');
 const cloneFn = fn('int clone(void *fn, void *stack, int flags, void *arg, ...)');
 const setcontextAddress = sys.symbolAddress('setcontext');
 const SIG_DFL = 0;
+/** Steps after which the kernel has cleared PR_SET_PDEATHSIG (new effective uid or gid). */
+const CHANGES_IDS = new Set<ChainCall>(['sys_setresuid', 'sys_setresgid']);
 const UINT_MAX = 0xffffffff;
 
 /** The fds the parent opened for one spawn, closed on every path out. */
@@ -270,11 +273,15 @@ function buildChain(plan: Plan, prepared: Prepared, pathBuffer: Uint8Array) {
   for (const sig of ignoredSignals()) {
     report({ call: 'signal', args: [sig, SIG_DFL], what: `restore ${signalName(sig)} to its default` });
   }
-  report({ call: 'prctl', args: [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0], what: 'die with the parent during setup' });
+  const dieWithParent: ChainStep = { call: 'prctl', args: [PR.SET_PDEATHSIG, SIGKILL, 0, 0, 0], what: 'die with the parent during setup' };
+  report(dieWithParent);
   report({ call: 'read', args: [layout.sync, scratch, 1], what: 'wait for the id maps and cgroups' });
 
   plan.steps.forEach((step, index) => {
     report(step, layout.report, index);
+    // A change of effective ids clears the parent-death signal: arm it again. Its
+    // report also catches a parent that died in between (SIGPIPE on the report pipe).
+    if (CHANGES_IDS.has(step.call)) report(dieWithParent);
     if (step.sync) chain.call('read', [layout.sync, scratch, 1]);
   });
   report({ call: 'close', args: [prepared.syncHold], what: 'let the gate see the parent go' });
