@@ -15,6 +15,7 @@ t.test('a dry run prints each step as the C call it is, flags by name, with its 
   const plan: Plan = {
     cloneFlags: CLONE.NEWNS | CLONE.NEWPID,
     joinNamespaces: [{ type: 'network', path: '/var/run/netns/x' }],
+    joinPidNamespace: '/proc/42/ns/pid',
     fds: fdLayout(1, ['network']),
     rootfs: '/bundle/rootfs',
     steps: [
@@ -30,6 +31,8 @@ t.test('a dry run prints each step as the C call it is, flags by name, with its 
   };
   const lines = formatPlan(plan).split('\n');
   t.equal(lines[0], 'clone(CLONE_NEWNS|CLONE_NEWPID|SIGCHLD)');
+  t.equal(lines[1], 'parent joins pid namespace /proc/42/ns/pid around clone()');
+  lines.splice(1, 1);
   t.equal(lines[1], 'join network namespace /var/run/netns/x as fd 6');
   t.equal(lines[2], 'rootfs /bundle/rootfs as fd 7; the first free fd is 8');
   t.match(lines[3], /^prologue: dup3 stdio to 0\.\.2, preserved fds to 3\.\.3, the report pipe to 4, the sync pipe to 5; close_range\(8, ~0U\)/);

@@ -137,6 +137,7 @@ function prologue(plan: Plan): string {
 
 export function formatPlan(plan: Plan): string {
   const lines = [`clone(${formatCloneFlags(plan.cloneFlags)}|SIGCHLD)`];
+  if (plan.joinPidNamespace) lines.push(`parent joins pid namespace ${plan.joinPidNamespace} around clone()`);
   for (const { type, path } of plan.joinNamespaces) lines.push(`join ${type} namespace ${path} as fd ${plan.fds.namespaces[type]}`);
   lines.push(`rootfs ${plan.rootfs} as fd ${plan.fds.rootfs}; the first free fd is ${plan.fds.firstFree}`);
   lines.push(prologue(plan));
