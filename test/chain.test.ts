@@ -5,7 +5,7 @@ import { CLONE, MNT, MS, O, RESOLVE, makedev, signalName, signalNumber, CAPABILI
 import { ChainBuilder, resolveCall, type ChainCall } from '../src/runtime/chain.js';
 import { symbolAddress } from '../bindings/syscalls.js';
 import { formatCall, formatFlags, formatOpenFlags } from '../src/runtime/dry-run.js';
-import { formatPlan } from '../src/runtime/executor.js';
+import { formatPlan, hostExpectations, parseIdMap } from '../src/runtime/executor.js';
 import { fdLayout, type Plan } from '../src/runtime/steps.js';
 
 t.test('a dry run prints each step as the C call it is, flags by name, with its field', async (t) => {
@@ -106,4 +106,15 @@ t.test('every call the step contract names resolves to a libc function', async (
     const { symbol, prefix } = resolveCall(call);
     t.ok(symbolAddress(symbol) > 0n, `${call} -> ${symbol}${prefix.length ? `(${prefix[0]}, ...)` : ''}`);
   }
+});
+
+t.test("verify() translates the container's ids through its id maps", async (t) => {
+  const map = parseIdMap('         0     100000      65536\n     65536          0          1\n');
+  t.same(map, [{ inside: 0, outside: 100000, count: 65536 }, { inside: 65536, outside: 0, count: 1 }]);
+  const identity = parseIdMap('         0          0 4294967295\n');
+  t.same(hostExpectations({ uid: 0, gid: 5, groups: [5, 70000], noNewPrivs: true }, map, map), {
+    uid: 100000, gid: 100005, groups: [100005, -1], noNewPrivs: true,
+  }, 'an unmapped id becomes -1, which no process has');
+  t.same(hostExpectations({ uid: 1000, gid: 1000 }, identity, identity), { uid: 1000, gid: 1000 });
+  t.same(hostExpectations({ seccomp: 2 }, map, map), { seccomp: 2 });
 });

@@ -34,8 +34,8 @@
 //   - The fifo gate reopens the FIFO through /proc/self/fd/<n> after the plan's steps,
 //     as runc does: the container needs /proc mounted (the host path is gone after
 //     pivot_root). Without it the gate fails, closed.
-//   - verify() reads /proc/<pid>/status from the runtime's user namespace: in a new
-//     user namespace, plan.expect's uid, gid and groups are the mapped host ids.
+//   - plan.expect's uid, gid and groups are ids as the container sees them: verify()
+//     translates them through the child's /proc/<pid>/uid_map and gid_map.
 //   - Two fds live above the table until the gate (the sync pipe hold, the FIFO): the
 //     `open` steps still get firstFree, as the plan's steps close what they open.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -388,13 +388,17 @@ class ChainChild implements Child {
 
   verify(): void {
     let status: string;
+    let expect: Expectations;
     try {
       status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+      // The plan expects ids as the container sees them; /proc shows them as we do.
+      const map = (file: string) => parseIdMap(readFileSync(`/proc/${this.pid}/${file}`, 'utf8'));
+      expect = hostExpectations(this.plan.expect, map('uid_map'), map('gid_map'));
     } catch {
       this.kill();
       throw new BerthError(`the container process ${describeStatus(this.status!)} before it could be checked`);
     }
-    const mismatch = compareStatus(this.plan.expect, status);
+    const mismatch = compareStatus(expect, status);
     if (mismatch) {
       this.kill();
       throw new BerthError(`the container process does not have the expected ${mismatch}`);
@@ -496,25 +500,88 @@ class ReportReader {
   }
 }
 
-/** The first field of /proc/<pid>/status that differs from what the plan expects, or null. */
+/** One line of /proc/<pid>/uid_map: ids inside, the ids they are outside, how many. */
+interface IdRange {
+  inside: number;
+  outside: number;
+  count: number;
+}
+
+export function parseIdMap(text: string): IdRange[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/).map(Number))
+    .filter((fields) => fields.length === 3 && fields.every(Number.isFinite))
+    .map(([inside, outside, count]) => ({ inside: inside!, outside: outside!, count: count! }));
+}
+
+/** An id of the child's user namespace as this process sees it; -1 when unmapped (never matches). */
+function outsideId(id: number, map: readonly IdRange[]): number {
+  const range = map.find((r) => id >= r.inside && id - r.inside < r.count);
+  return range ? range.outside + (id - range.inside) : -1;
+}
+
+/** Expectations in the container's ids, translated through the child's id maps. */
+export function hostExpectations(expect: Expectations, uidMap: readonly IdRange[], gidMap: readonly IdRange[]): Expectations {
+  return {
+    ...expect,
+    ...(expect.uid !== undefined ? { uid: outsideId(expect.uid, uidMap) } : {}),
+    ...(expect.gid !== undefined ? { gid: outsideId(expect.gid, gidMap) } : {}),
+    ...(expect.groups !== undefined ? { groups: expect.groups.map((g) => outsideId(g, gidMap)) } : {}),
+  };
+}
+
+/** What verify() compares: a /proc/<pid>/status field, the value expected, and a test. */
+interface StatusCheck {
+  name: string;
+  field: string;
+  expected: string;
+  matches(found: string): boolean;
+}
+
+const hexMask = (value: string) => BigInt(`0x${value || '0'}`);
+const idList = (value: string) => value.split(/\s+/).filter(Boolean).map(Number);
+
+function statusChecks(expect: Expectations): StatusCheck[] {
+  const checks: StatusCheck[] = [];
+  const ids = (name: string, field: string, id: number | undefined) => {
+    if (id !== undefined) checks.push({ name, field, expected: `${id} (real, effective, saved, fs)`, matches: (v) => idList(v).every((x) => x === id) });
+  };
+  const caps = (field: string, mask: bigint | undefined) => {
+    if (mask !== undefined) {
+      checks.push({ name: `capabilities (${field})`, field, expected: mask.toString(16).padStart(16, '0'), matches: (v) => hexMask(v) === mask });
+    }
+  };
+  ids('uid', 'Uid', expect.uid);
+  ids('gid', 'Gid', expect.gid);
+  if (expect.groups !== undefined) {
+    const groups = expect.groups;
+    checks.push({ name: 'groups', field: 'Groups', expected: groups.join(' '), matches: (v) => sameSet(idList(v), groups) });
+  }
+  caps('CapBnd', expect.capBnd);
+  caps('CapEff', expect.capEff);
+  caps('CapPrm', expect.capPrm);
+  caps('CapInh', expect.capInh);
+  caps('CapAmb', expect.capAmb);
+  if (expect.noNewPrivs !== undefined) {
+    const flag = expect.noNewPrivs ? '1' : '0';
+    checks.push({ name: 'NoNewPrivs', field: 'NoNewPrivs', expected: flag, matches: (v) => v === flag });
+  }
+  if (expect.seccomp !== undefined) {
+    const mode = String(expect.seccomp);
+    checks.push({ name: 'seccomp mode', field: 'Seccomp', expected: mode, matches: (v) => v === mode });
+  }
+  return checks;
+}
+
+/** The first way /proc/<pid>/status differs from what the plan expects, in words, or null. */
 export function compareStatus(expect: Expectations, status: string): string | null {
   const fields = new Map(status.split('\n').map((line) => [line.slice(0, line.indexOf(':')), line.slice(line.indexOf(':') + 1).trim()]));
-  const field = (name: string) => fields.get(name) ?? '';
-  const ids = (name: string) => field(name).split(/\s+/).filter(Boolean).map(Number);
-  const hex = (name: string) => BigInt(`0x${field(name) || '0'}`);
-  const checks: [string, boolean][] = [
-    ['uid', expect.uid === undefined || ids('Uid').every((id) => id === expect.uid)],
-    ['gid', expect.gid === undefined || ids('Gid').every((id) => id === expect.gid)],
-    ['groups', expect.groups === undefined || sameSet(ids('Groups'), expect.groups)],
-    ['capabilities (CapBnd)', expect.capBnd === undefined || hex('CapBnd') === expect.capBnd],
-    ['capabilities (CapEff)', expect.capEff === undefined || hex('CapEff') === expect.capEff],
-    ['capabilities (CapPrm)', expect.capPrm === undefined || hex('CapPrm') === expect.capPrm],
-    ['capabilities (CapInh)', expect.capInh === undefined || hex('CapInh') === expect.capInh],
-    ['capabilities (CapAmb)', expect.capAmb === undefined || hex('CapAmb') === expect.capAmb],
-    ['NoNewPrivs', expect.noNewPrivs === undefined || field('NoNewPrivs') === (expect.noNewPrivs ? '1' : '0')],
-    ['Seccomp mode', expect.seccomp === undefined || Number(field('Seccomp')) === expect.seccomp],
-  ];
-  return checks.find(([, ok]) => !ok)?.[0] ?? null;
+  for (const check of statusChecks(expect)) {
+    const found = fields.get(check.field) ?? '';
+    if (!check.matches(found)) return `${check.name}: expected ${check.expected}, found ${found.split(/\s+/).join(' ') || 'nothing'}`;
+  }
+  return null;
 }
 
 function sameSet(a: number[], b: number[]): boolean {
