@@ -46,7 +46,7 @@ import * as sys from '../../bindings/syscalls.js';
 import { BerthError } from '../errors.js';
 import { ChainBuilder, type ChainCall, type NativeArg } from './chain.js';
 import type { Expectations, Plan, Step } from './steps.js';
-import { formatCloneFlags, formatPlan as format } from './dry-run.js';
+import { formatCloneFlags } from './dry-run.js';
 
 export interface SpawnOptions {
   /** Host fds that become the child's 0, 1, 2. */
@@ -94,9 +94,7 @@ export class StepError extends Error {
 }
 
 /** The plan as text: one line per step, the exact calls in order (`--dry-run`). */
-export function formatPlan(plan: Plan): string {
-  return format(plan);
-}
+export { formatPlan } from './dry-run.js';
 
 /** Byte values on the sync pipe. */
 const GO = Buffer.from([1]);
