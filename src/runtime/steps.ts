@@ -35,7 +35,7 @@ export type Call =
   | 'sethostname' | 'setdomainname' | 'setns' | 'unshare' | 'kill' | 'execve' | '_exit'
   | 'sys_pivot_root' | 'sys_openat2' | 'sys_close_range' | 'sys_mount_setattr' | 'sys_open_tree'
   | 'sys_move_mount' | 'sys_setresuid' | 'sys_setresgid' | 'sys_setgroups' | 'sys_capset'
-  | 'sys_prlimit64' | 'sys_seccomp';
+  | 'sys_prlimit64' | 'sys_seccomp' | 'access';
 
 export interface Step {
   call: Call;
@@ -101,6 +101,14 @@ export interface Plan {
   cloneFlags: number;
   /** Namespaces joined by path: type -> host path, opened by the parent before clone. */
   joinNamespaces: { type: string; path: string }[];
+  /**
+   * A pid namespace to be born into (linux.namespaces pid with a path, or berth exec).
+   * setns(CLONE_NEWPID) only changes the namespace of the caller's future children, so
+   * the child cannot join it itself: the parent's main thread setns()es into it right
+   * before clone() and back to its own /proc/self/ns/pid right after. Never in
+   * joinNamespaces.
+   */
+  joinPidNamespace?: string;
   fds: FdLayout;
   /** Absolute host path of the root filesystem (opened O_PATH by the parent as fds.rootfs). */
   rootfs: string;
