@@ -63,8 +63,8 @@ t.test('rule semantics: later rules win, access must be within the rule, wildcar
   const rules: DeviceRule[] = [
     { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
     { allow: false, type: 'c', major: 1, minor: 3, access: 'w' },
-    { allow: true, type: 'b', major: 8, minor: null, access: 'r' },
-    { allow: true, type: 'c', major: null, minor: 42, access: 'rw' },
+    { allow: true, type: 'b', major: 8, access: 'r' },
+    { allow: true, type: 'c', minor: 42, access: 'rw' },
   ];
   const p = deviceProgram(rules);
   t.equal(run(p, DEV_CHAR, ACC_WRITE, 1, 3), 0, 'a later deny of w wins for w');

@@ -215,10 +215,10 @@ class Planner {
       if (nonZero(d.weight)) this.add('blkio', 'blkio.weight_device', `${dev} ${d.weight}`, `${field}.weightDevice[${i}].weight`, { orElse: { file: 'blkio.bfq.weight_device', value: `${dev} ${d.weight}` } });
       if (nonZero(d.leafWeight)) this.add('blkio', 'blkio.leaf_weight_device', `${dev} ${d.leafWeight}`, `${field}.weightDevice[${i}].leafWeight`);
     });
-    this.throttle(r.throttleReadBpsDevice, 'blkio', 'blkio.throttle.read_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleReadBpsDevice`);
-    this.throttle(r.throttleWriteBpsDevice, 'blkio', 'blkio.throttle.write_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleWriteBpsDevice`);
-    this.throttle(r.throttleReadIOPSDevice, 'blkio', 'blkio.throttle.read_iops_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleReadIOPSDevice`);
-    this.throttle(r.throttleWriteIOPSDevice, 'blkio', 'blkio.throttle.write_iops_device', (d) => `${d.major}:${d.minor} ${num(d.rate)}`, `${field}.throttleWriteIOPSDevice`);
+    this.throttle(r.throttleReadBpsDevice, 'blkio', 'blkio.throttle.read_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate ?? 0)}`, `${field}.throttleReadBpsDevice`);
+    this.throttle(r.throttleWriteBpsDevice, 'blkio', 'blkio.throttle.write_bps_device', (d) => `${d.major}:${d.minor} ${num(d.rate ?? 0)}`, `${field}.throttleWriteBpsDevice`);
+    this.throttle(r.throttleReadIOPSDevice, 'blkio', 'blkio.throttle.read_iops_device', (d) => `${d.major}:${d.minor} ${num(d.rate ?? 0)}`, `${field}.throttleReadIOPSDevice`);
+    this.throttle(r.throttleWriteIOPSDevice, 'blkio', 'blkio.throttle.write_iops_device', (d) => `${d.major}:${d.minor} ${num(d.rate ?? 0)}`, `${field}.throttleWriteIOPSDevice`);
   }
 
   private ioV2(r: NonNullable<Resources['blockIO']>, field: string): void {
@@ -233,10 +233,10 @@ class Planner {
       const dev = `${d.major}:${d.minor}`;
       this.add(UNIFIED, 'io.bfq.weight', `${dev} ${d.weight}`, `${field}.weightDevice[${i}].weight`, { orElse: { file: 'io.weight', value: `${dev} ${blkioToIoWeight(d.weight)}` } });
     });
-    this.throttle(r.throttleReadBpsDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} rbps=${num(d.rate)}`, `${field}.throttleReadBpsDevice`);
-    this.throttle(r.throttleWriteBpsDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} wbps=${num(d.rate)}`, `${field}.throttleWriteBpsDevice`);
-    this.throttle(r.throttleReadIOPSDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} riops=${num(d.rate)}`, `${field}.throttleReadIOPSDevice`);
-    this.throttle(r.throttleWriteIOPSDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} wiops=${num(d.rate)}`, `${field}.throttleWriteIOPSDevice`);
+    this.throttle(r.throttleReadBpsDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} rbps=${num(d.rate ?? 0)}`, `${field}.throttleReadBpsDevice`);
+    this.throttle(r.throttleWriteBpsDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} wbps=${num(d.rate ?? 0)}`, `${field}.throttleWriteBpsDevice`);
+    this.throttle(r.throttleReadIOPSDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} riops=${num(d.rate ?? 0)}`, `${field}.throttleReadIOPSDevice`);
+    this.throttle(r.throttleWriteIOPSDevice, UNIFIED, 'io.max', (d) => `${d.major}:${d.minor} wiops=${num(d.rate ?? 0)}`, `${field}.throttleWriteIOPSDevice`);
   }
 
   private throttle(list: ThrottleDevice[] | undefined, controller: string, file: string, line: (d: ThrottleDevice) => string, field: string): void {
