@@ -150,3 +150,15 @@ t.test('events rejects a bad --interval', async (t) => {
   const { root, id } = container(t);
   t.equal(berth(['--root', root, 'events', '--interval', 'soon', id]).stderr, 'berth: --interval: "soon" is not a duration like 5s or 500ms\n');
 });
+
+t.test('a state record whose cgroup paths point outside the cgroup hierarchies is refused', async (t) => {
+  const { root, id, child } = container(t);
+  const victim = mkdtempSync(join(tmpdir(), 'berth-not-a-cgroup-'));
+  t.teardown(() => rmSync(victim, { recursive: true, force: true }));
+  for (const bad of [{ memory: victim }, { memory: `${layout.v1['memory']}/../../../tmp` }, { nosuch: '/sys/fs/cgroup/x' }]) {
+    writeFileSync(join(root, id, 'state.json'), JSON.stringify({ id, pid: child.pid, cgroupPaths: bad }));
+    const r = berth(['--root', root, 'pause', id]);
+    t.not(r.status, 0);
+    t.match(r.stderr, /^berth: cgroup: recorded \S+ path .* is not a cgroup on this host\n$/);
+  }
+});

@@ -14,13 +14,14 @@
 //
 // setupCgroups leaves nothing behind when it fails: directories it made are removed.
 // Every method throws BerthError with a message fit for the user.
+import { posix } from 'node:path';
 import { BerthError } from '../errors.js';
 import { deviceRules } from './devices.js';
 import { detectLayout, type Layout } from './layout.js';
 import { CgroupManager } from './manager.js';
 import { containerPaths } from './paths.js';
 import type { Stats } from './stats.js';
-import type { CgroupConfig, CgroupPaths, Resources } from './types.js';
+import { UNIFIED, type CgroupConfig, type CgroupPaths, type Resources } from './types.js';
 
 export type { CgroupPaths, Resources, CgroupConfig } from './types.js';
 export type { Stats } from './stats.js';
@@ -94,5 +95,17 @@ export function openCgroups(paths: CgroupPaths): CgroupHandle {
   if (!paths || typeof paths !== 'object' || Object.keys(paths).length === 0) {
     throw new BerthError('cgroup: the container has no cgroup paths recorded');
   }
-  return new Handle(new CgroupManager(paths));
+  const layout = detectLayout();
+  for (const [controller, dir] of Object.entries(paths)) checkRecordedPath(layout, controller, dir);
+  return new Handle(new CgroupManager(paths, layout));
+}
+
+/**
+ * A recorded path must be a cgroup below that controller's hierarchy: a damaged state
+ * record must not make berth write, signal or rmdir anywhere else.
+ */
+function checkRecordedPath(layout: Layout, controller: string, dir: unknown): void {
+  const mount = controller === UNIFIED ? layout.unified : layout.v1[controller];
+  const ok = typeof dir === 'string' && mount !== undefined && dir.startsWith(mount + '/') && posix.normalize(dir) === dir;
+  if (!ok) throw new BerthError(`cgroup: recorded ${controller} path ${JSON.stringify(dir)} is not a cgroup on this host`);
 }
