@@ -41,6 +41,7 @@ export function creationRequest(args: GlobalOptions & CreationArgs, gate: 'fifo'
     consoleSocket: args.consoleSocket,
     noPivot: args.noPivot,
     preserveFds: preserveFds(args.preserveFds),
+    systemdCgroup: args.systemdCgroup,
   };
 }
 

@@ -39,6 +39,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** --systemd-cgroup: linux.cgroupsPath is slice:prefix:name. */
+  systemdCgroup: boolean;
 }
 
 export interface Created {
@@ -77,7 +79,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     }
     child = spawn(planned, { stdio, preserveFds: options.preserveFds });
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
-    record.cgroups = applyCgroups(config, options.id, child.pid);
+    record.cgroupPaths = applyCgroups(config, options.id, child.pid, options.systemdCgroup);
     container.write(record);
 
     const state = ociState(record, 'creating');

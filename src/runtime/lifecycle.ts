@@ -3,6 +3,7 @@
 // a container (process, cgroups, state directory, poststop hooks).
 import { closeSync, constants, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
 import { check, fn, SysError } from '../../bindings/libc.js';
+import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
@@ -14,24 +15,33 @@ const SYS_pidfd_send_signal = 424;
 const SYS_pidfd_open = 434;
 const ESRCH = 3;
 
-// ---- Cgroup hooks: the cgroups module fills these in. -------------------------------
+// ---- The container's cgroups (src/cgroups) -------------------------------------------
 
 /** Signal every process of the container's cgroup (kill --all). */
-export function signalAllInCgroup(_record: ContainerRecord, _signal: number): void {
-  throw new BerthError('kill --all: not supported yet (needs the container\'s cgroup)');
+export function signalAllInCgroup(record: ContainerRecord, signal: number): void {
+  if (!record.cgroupPaths) throw new BerthError('kill --all: the container has no cgroups recorded');
+  openCgroups(record.cgroupPaths).killAll(signal);
 }
 
 /**
  * Create the container's cgroups, apply linux.resources and move `pid` into them while
- * the child still waits for setup. Returns what removeCgroups and friends need later
- * (stored as record.cgroups). Nothing yet: berth does not manage cgroups so far.
+ * the child still waits for its setup, so nothing it runs escapes its limits.
  */
-export function applyCgroups(_config: Config, _id: string, _pid: number): unknown {
-  return undefined;
+export function applyCgroups(config: Config, id: string, pid: number, systemd: boolean): CgroupPaths {
+  const cgroups = setupCgroups(config, id, { systemd });
+  try {
+    cgroups.addProcess(pid);
+  } catch (error) {
+    cgroups.destroy({ force: true });
+    throw error;
+  }
+  return cgroups.paths;
 }
 
-/** Remove the cgroups create made for the container (record.cgroups); nothing yet. */
-export function removeCgroups(_record: ContainerRecord): void {}
+/** Remove the cgroups create made for the container, killing whatever is left in them. */
+export function removeCgroups(record: ContainerRecord): void {
+  if (record.cgroupPaths) openCgroups(record.cgroupPaths).destroy({ force: true });
+}
 
 // --------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // The record berth keeps for each container in <root>/<id>/state.json. Status is not in
 // it: a stored status would go stale the moment the process exits, so it is derived
 // whenever the record is read (see status.ts).
+import type { CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 
 export interface ContainerRecord {
@@ -20,8 +21,8 @@ export interface ContainerRecord {
   annotations: Record<string, string>;
   /** The user that owns the container: "" for root, as runc reports it. */
   owner: string;
-  /** Opaque to everything but src/cgroups: the paths it created, for kill --all/pause/delete. */
-  cgroups?: unknown;
+  /** The container's cgroups (src/cgroups: controller -> directory), for kill --all, pause, delete. */
+  cgroupPaths?: CgroupPaths;
   /** The config as create loaded it: delete needs its poststop hooks, exec its namespaces. */
   config: Config;
 }

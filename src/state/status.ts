@@ -3,18 +3,21 @@
 // created: start removes it), whether the process has exec'd yet (creating) and the
 // freezer (paused).
 import { existsSync, readlinkSync } from 'node:fs';
+import { openCgroups } from '../cgroups/index.js';
 import { isAlive } from './proc.js';
 import type { ContainerRecord } from './record.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
-/**
- * Whether the container's processes are frozen. The cgroups module owns the freezer and
- * replaces this with a real check (cgroup.freeze / freezer.state of record.cgroups);
- * until then no container can be paused, so false is the truth.
- */
-export function isPaused(_record: ContainerRecord): boolean {
-  return false;
+/** Whether the container's processes are frozen (its cgroup freezer says so). */
+export function isPaused(record: ContainerRecord): boolean {
+  if (!record.cgroupPaths) return false;
+  try {
+    return openCgroups(record.cgroupPaths).isPaused();
+  } catch {
+    // Cgroups gone or unreadable: not frozen as far as anyone can tell.
+    return false;
+  }
 }
 
 export function deriveStatus(record: ContainerRecord, fifoPath: string): Status {
