@@ -304,6 +304,29 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.equal(stateOf(root, id).status, 'stopped');
   });
 
+  t.test('the container gets cgroups of its own: kill --all reaches every process, delete removes them', async (t) => {
+    const root = tempRoot(t);
+    const bundle = busyboxBundle(t, ['sh', '-c', 'sleep 1000 & sleep 1000']);
+    const id = uniqueId('cg');
+    cleanup(t, root, id);
+    t.equal(berthLeaving(['--root', root, 'run', '-d', '-b', bundle.dir, id]).status, 0);
+    const paths: Record<string, string> = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8')).cgroupPaths;
+    const dirs = Object.values(paths);
+    t.ok(dirs.length > 0 && dirs.every((dir) => existsSync(dir)), 'the cgroup directories exist');
+    const pidsDir = dirs.find((dir) => existsSync(join(dir, 'cgroup.procs')))!;
+    let procs: string[] = [];
+    for (let i = 0; i < 200 && procs.length < 2; i++) {
+      procs = readFileSync(join(pidsDir, 'cgroup.procs'), 'utf8').trim().split('\n').filter(Boolean);
+      if (procs.length < 2) await new Promise((r) => setTimeout(r, 10));
+    }
+    t.equal(procs.length, 2, 'the container process and its child are in the cgroup');
+    t.equal(berth(['--root', root, 'kill', '--all', id, 'KILL']).status, 0);
+    for (let i = 0; i < 200 && procs.some((pid) => alive(Number(pid))); i++) await new Promise((r) => setTimeout(r, 10));
+    t.notOk(procs.some((pid) => alive(Number(pid))), 'kill --all killed them all');
+    t.equal(berth(['--root', root, 'delete', id]).status, 0);
+    t.notOk(dirs.some((dir) => existsSync(dir)), 'delete removed the cgroups');
+  });
+
   /** A create that must fail with `message`, leaving no state, no process and no mount. */
   async function failsCleanly(t: Test, bundleDir: string, message: RegExp, pidFrom?: () => number) {
     const root = tempRoot(t);
