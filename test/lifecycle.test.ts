@@ -42,6 +42,27 @@ function busyboxBundle(t: Test, args: string[], edit?: (config: OciConfig) => vo
   return bundleFor(t, { args, edit });
 }
 
+/** Cgroup directories whose name contains `id`, in every hierarchy (two levels deep). */
+function cgroupDirsNamed(id: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name.includes(id)) found.push(path);
+      else if (depth > 0) walk(path, depth - 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 3);
+  return found;
+}
+
 function stateOf(root: string, id: string) {
   const r = berth(['--root', root, 'state', id]);
   return r.status === 0 ? JSON.parse(r.stdout) : { error: r.stderr };
@@ -307,6 +328,22 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.match(r.stderr, /hooks\.startContainer\[0\]: \/bin\/false exited with status 1/);
     for (let i = 0; i < 200 && stateOf(root, id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
     t.equal(stateOf(root, id).status, 'stopped');
+  });
+
+  t.test('run with a failing startContainer hook fails and leaves no container and no cgroup', async (t) => {
+    const root = tempRoot(t);
+    const bundle = busyboxBundle(t, ['true'], (config) => {
+      config['hooks'] = { startContainer: [{ path: '/bin/false' }] };
+    });
+    const id = uniqueId('runfail');
+    cleanup(t, root, id);
+    const cgroupsBefore = cgroupDirsNamed(id);
+    const r = berth(['--root', root, 'run', '-b', bundle.dir, id]);
+    t.equal(r.status, 1);
+    t.match(r.stderr, /hooks\.startContainer\[0\]/);
+    t.notOk(existsSync(join(root, id)), 'no state directory');
+    t.same(cgroupsBefore, [], 'no cgroup of that id existed before');
+    t.same(cgroupDirsNamed(id), [], 'no cgroup of that id is left');
   });
 
   t.test('the container gets cgroups of its own: kill --all reaches every process, delete removes them', async (t) => {

@@ -5,7 +5,7 @@ import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import { createContainer } from '../runtime/create-container.js';
 import { runHooks, runHooksWarning } from '../runtime/hooks.js';
-import { destroyContainer, signalContainer, waitForExec } from '../runtime/lifecycle.js';
+import { destroyContainer, removeCgroups, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore, type ContainerRecord } from '../state/index.js';
 import { creationOptions, creationRequest, type CreationArgs } from './create.js';
 import { COMMANDS } from './index.js';
@@ -27,6 +27,7 @@ export async function handler(args: GlobalOptions & CreationArgs & { detach: boo
     child.release();
   } catch (error) {
     child.kill();
+    removeCgroups(record);
     container.remove();
     throw error;
   }
