@@ -1,51 +1,49 @@
-// What the cgroup commands (pause, resume, update, events, ps) need to know of a
-// container: its init pid and its cgroup paths. They come from the state record the
-// lifecycle commands keep in <root>/<id>/state.json; this is the one place that reads
-// it for these commands, so that a change of the store's format is a change here only.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// A container as the cgroup commands (pause, resume, update, events, ps) see it: its
+// state record and status, read through the state store exactly as the lifecycle
+// commands read them (same id rules, same status derivation, same locks), and the
+// cgroups that record names.
 import { BerthError } from '../errors.js';
+import { StateStore, type ContainerRecord, type Status } from '../state/index.js';
 import { openCgroups, type CgroupHandle } from './index.js';
-import type { CgroupPaths } from './types.js';
 
-export interface ContainerView {
-  id: string;
-  /** The container's init process on the host. */
-  pid: number;
-  cgroupPaths: CgroupPaths;
+export interface CgroupContainer {
+  record: ContainerRecord;
+  /** As `berth state` would report it now. */
+  status: Status;
+  cgroups: CgroupHandle;
 }
 
-/** runc's container id rule: no path separators, nothing that climbs. */
-const ID = /^[\w+.-]+$/;
-
-export function loadContainer(root: string, id: string): ContainerView {
-  if (!ID.test(id) || id === '.' || id === '..') throw new BerthError(`invalid container id ${JSON.stringify(id)}`);
-  let record: unknown;
+/**
+ * For the commands that only look (ps, events): no lock, as `state` and `kill` read a
+ * container, so that they work while another command holds it.
+ */
+export function readContainer(root: string, id: string): CgroupContainer {
+  const container = new StateStore(root).open(id, 'none');
   try {
-    record = JSON.parse(readFileSync(join(root, id, 'state.json'), 'utf8'));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new BerthError(`container ${id} does not exist`);
-    throw new BerthError(`container ${id}: unreadable state: ${(e as Error).message}`);
+    return withCgroups(container.read(), container.status.bind(container));
+  } finally {
+    container.close();
   }
-  const r = record as Partial<ContainerView>;
-  if (typeof r.pid !== 'number' || !r.cgroupPaths || typeof r.cgroupPaths !== 'object') {
-    throw new BerthError(`container ${id}: its state records no pid or cgroup paths`);
-  }
-  return { id, pid: r.pid, cgroupPaths: r.cgroupPaths };
 }
 
-function alive(pid: number): boolean {
+/**
+ * For the commands that change the cgroups (pause, resume, update): the container is
+ * held locked as start and delete hold it, so a concurrent delete cannot remove the
+ * cgroups halfway through the change.
+ */
+export function changeContainer<T>(root: string, id: string, change: (container: CgroupContainer) => T): T {
+  const container = new StateStore(root).open(id, 'exclusive');
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    return change(withCgroups(container.read(), container.status.bind(container)));
+  } finally {
+    container.close();
   }
 }
 
-/** The cgroups of a container whose init is still running (runc: "container not running"). */
-export function runningCgroups(root: string, id: string): CgroupHandle {
-  const c = loadContainer(root, id);
-  if (c.pid <= 0 || !alive(c.pid)) throw new BerthError(`container ${id} is not running`);
-  return openCgroups(c.cgroupPaths);
+/** runc's rule for these commands: a stopped container has nothing left to act on. */
+function withCgroups(record: ContainerRecord, statusOf: (record: ContainerRecord) => Status): CgroupContainer {
+  const status = statusOf(record);
+  if (status === 'stopped') throw new BerthError(`container ${record.id} is not running`);
+  if (!record.cgroupPaths) throw new BerthError(`container ${record.id} has no cgroups`);
+  return { record, status, cgroups: openCgroups(record.cgroupPaths) };
 }

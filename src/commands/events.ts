@@ -3,11 +3,12 @@
 // the container stops, with {"type":"oom","id":..} lines when the OOM killer strikes.
 import type { Argv } from 'yargs';
 import { BerthError } from '../errors.js';
-import { loadContainer } from '../cgroups/container.js';
-import { openCgroups, type CgroupHandle } from '../cgroups/index.js';
+import { readContainer } from '../cgroups/container.js';
+import type { CgroupHandle } from '../cgroups/index.js';
 import { detectLayout } from '../cgroups/layout.js';
 import { watchOom } from '../cgroups/oom.js';
 import type { GlobalOptions } from '../options.js';
+import { isAlive } from '../state/index.js';
 import { COMMANDS } from './index.js';
 
 export const command = 'events <container-id>';
@@ -35,15 +36,6 @@ export function parseDuration(text: string): number {
   return ms;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function emit(event: object): void {
   process.stdout.write(JSON.stringify(event) + '\n');
 }
@@ -52,17 +44,15 @@ const statsEvent = (id: string, cg: CgroupHandle) => ({ type: 'stats', id, data:
 
 export async function handler(args: Args): Promise<void> {
   const interval = parseDuration(args.interval);
-  const container = loadContainer(args.root, args.containerId);
-  if (!alive(container.pid)) throw new BerthError(`container ${args.containerId} is not running`);
-  const cg = openCgroups(container.cgroupPaths);
+  const { record, cgroups: cg } = readContainer(args.root, String(args.containerId));
   if (args.stats) {
     emit(statsEvent(args.containerId, cg));
     return;
   }
-  const oom = watchOom(container.cgroupPaths, detectLayout(), () => emit({ type: 'oom', id: args.containerId }));
+  const oom = watchOom(cg.paths, detectLayout(), () => emit({ type: 'oom', id: args.containerId }));
   await new Promise<void>((resolve) => {
     const tick = () => {
-      if (!alive(container.pid)) {
+      if (!isAlive(record.pid, record.pidStartTime)) {
         clearInterval(timer);
         resolve();
         return;

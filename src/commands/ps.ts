@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import type { Argv } from 'yargs';
 import { BerthError } from '../errors.js';
-import { runningCgroups } from '../cgroups/container.js';
+import { readContainer } from '../cgroups/container.js';
 import type { GlobalOptions } from '../options.js';
 import { COMMANDS } from './index.js';
 
@@ -32,7 +32,7 @@ export function filterPsOutput(output: string, pids: ReadonlySet<number>): strin
 }
 
 export function handler(args: Args): void {
-  const pids = runningCgroups(args.root, args.containerId).pids();
+  const pids = readContainer(args.root, String(args.containerId)).cgroups.pids();
   if (args.format === 'json') {
     process.stdout.write(JSON.stringify(pids) + '\n');
     return;

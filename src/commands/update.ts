@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
-import { runningCgroups } from '../cgroups/container.js';
+import { changeContainer } from '../cgroups/container.js';
 import type { Resources } from '../cgroups/types.js';
 import type { GlobalOptions } from '../options.js';
 import { COMMANDS } from './index.js';
@@ -113,5 +113,5 @@ export function handler(args: Args): void {
   const resources = resourcesFromArgs(args, base);
   // Devices are set up once, with the container; update does not change them (runc).
   delete resources.devices;
-  runningCgroups(args.root, args.containerId).update(resources);
+  changeContainer(args.root, String(args.containerId), ({ cgroups }) => cgroups.update(resources));
 }

@@ -6,7 +6,7 @@ import { check, fn, SysError } from '../../bindings/libc.js';
 import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
-import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { isAlive, isPaused, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { runHooksWarning } from './hooks.js';
 
 const syscall = fn('long syscall(long number, ...)');
@@ -14,6 +14,7 @@ const syscall = fn('long syscall(long number, ...)');
 const SYS_pidfd_send_signal = 424;
 const SYS_pidfd_open = 434;
 const ESRCH = 3;
+const SIGKILL = 9;
 
 // ---- The container's cgroups (src/cgroups) -------------------------------------------
 
@@ -63,6 +64,8 @@ export function signalContainer(record: ContainerRecord, signal: number): boolea
       if (error instanceof SysError && error.errno === ESRCH) return false;
       throw new BerthError(`cannot signal container process ${record.pid}: ${(error as Error).message}`);
     }
+    // As runc: a process the v1 freezer holds does not die of SIGKILL until it is thawed.
+    if (signal === SIGKILL && isPaused(record)) openCgroups(record.cgroupPaths!).thaw();
     return true;
   } finally {
     closeSync(pidfd);
@@ -84,7 +87,7 @@ export async function waitForExit(record: ContainerRecord, timeoutMs = 10_000): 
  * the container is deleted, before delete returns; failures are warnings).
  */
 export async function destroyContainer(container: LockedContainer, record: ContainerRecord): Promise<void> {
-  if (signalContainer(record, 9)) await waitForExit(record);
+  if (signalContainer(record, SIGKILL)) await waitForExit(record);
   removeCgroups(record);
   container.remove();
   const hooks = record.config.hooks;
