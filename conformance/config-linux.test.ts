@@ -125,7 +125,7 @@ t.test('config-linux.md#namespaces MUST: a time namespace applies linux.timeOffs
   const offset = 10_000_000;
   const patch = {
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'time' }],
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'time' }],
       timeOffsets: { boottime: { secs: offset, nanosecs: 0 }, monotonic: { secs: offset, nanosecs: 0 } },
     },
   };
