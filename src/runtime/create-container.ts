@@ -50,7 +50,7 @@ export interface Created {
 }
 
 /** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
-const UNSUPPORTED_HOOKS = ['createContainer'] as const;
+export const UNSUPPORTED_HOOKS = ['createContainer'] as const;
 
 export async function createContainer(options: CreateOptions): Promise<Created> {
   const store = new StateStore(options.root);

@@ -89,6 +89,11 @@ const RECURSIVE: Record<string, Attrs> = {
 /** Options other runtimes define that berth does not implement: refused, never passed on as data. */
 const UNSUPPORTED = new Set(['idmap', 'ridmap']);
 
+/** Every option the parser gives a meaning (not passed on as filesystem data), for `berth features`. */
+export const KNOWN_MOUNT_OPTIONS: readonly string[] = [
+  ...Object.keys(FLAGS), ...Object.keys(PROPAGATION), ...Object.keys(RECURSIVE), 'tmpcopyup', 'notmpcopyup',
+].sort();
+
 export interface MountOptions {
   /** MS_* flags for the mount(2) call (MS_BIND, MS_REC, MS_RDONLY, ...). */
   flags: number;
