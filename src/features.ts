@@ -51,6 +51,13 @@ const SPEC_ARCHS: Record<SeccompArch, true> = {
  */
 const NAMESPACES_NOT_YET: readonly string[] = ['user'];
 
+/**
+ * Options the parser knows but the mounts planner accepts only in part. tmpcopyup: only
+ * when there is nothing to copy (the chain cannot copy files yet), so advertising it
+ * would promise the copy.
+ */
+const MOUNT_OPTIONS_IN_PART: readonly string[] = ['tmpcopyup'];
+
 const names = <K extends string>(table: Record<K, unknown>) => Object.keys(table) as K[];
 
 /**
@@ -129,7 +136,7 @@ export function features(): Features {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
     hooks: supportedHooks(),
-    mountOptions: [...KNOWN_MOUNT_OPTIONS],
+    mountOptions: KNOWN_MOUNT_OPTIONS.filter((option) => !MOUNT_OPTIONS_IN_PART.includes(option)),
     linux: {
       namespaces: supportedNamespaces(),
       capabilities: [...CAPABILITIES],

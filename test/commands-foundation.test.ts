@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { berth } from './helpers/berth.js';
 import { record, sleeper, storeRecord, tempRoot, uniqueId } from './helpers/state.js';
 import { validateConfigSchema, validateStateSchema } from '../src/generated/validators.js';
-import { seccompArchitectures } from '../src/features.js';
 import { StateStore } from '../src/state/index.js';
 
 function tempDir(t: Test): string {
@@ -52,29 +51,6 @@ t.test('spec refuses to overwrite an existing config.json', async (t) => {
   t.equal(r.status, 1);
   t.match(r.stderr, /config\.json exists: remove it first/);
   t.equal(readFileSync(join(dir, 'config.json'), 'utf8'), 'mine');
-});
-
-t.test('features reports the spec range and only what is implemented', async (t) => {
-  const r = berth(['features']);
-  t.equal(r.status, 0);
-  const f = JSON.parse(r.stdout);
-  t.equal(f.ociVersionMin, '1.0.0');
-  t.equal(f.ociVersionMax, '1.3.0');
-  for (const list of [f.hooks, f.mountOptions, f.linux.namespaces, f.linux.capabilities]) t.ok(Array.isArray(list));
-  t.equal(f.linux.apparmor.enabled, false);
-  t.equal(f.linux.selinux.enabled, false);
-  t.equal(f.linux.intelRdt.enabled, false);
-  t.type(f.linux.mountExtensions.idmap.enabled, 'boolean');
-  for (const key of ['v1', 'v2', 'systemd', 'systemdUser', 'rdma']) t.type(f.linux.cgroup[key], 'boolean');
-  if (f.linux.seccomp.enabled) {
-    t.same(f.linux.seccomp.archs, seccompArchitectures(), 'seccomp archs are what libseccomp knows');
-  }
-});
-
-t.test('libseccomp\'s architectures are found by their runtime-spec names', async (t) => {
-  const archs = seccompArchitectures();
-  t.ok(archs.includes('SCMP_ARCH_X86_64') && archs.includes('SCMP_ARCH_AARCH64'), archs.join(','));
-  t.notOk(archs.includes('SCMP_ARCH_NOSUCH'));
 });
 
 t.test('list: table, json and quiet', async (t) => {

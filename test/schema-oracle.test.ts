@@ -8,38 +8,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ajvDraft04 from 'ajv-draft-04';
 import { validateConfigSchema, validateFeaturesSchema, validateStateSchema } from '../src/generated/validators.js';
 import { parseJson } from '../src/config/json.js';
 import { validateConfig } from '../src/config/validate.js';
 import { berth } from './helpers/berth.js';
+import { officialChecks, SPEC_SCHEMAS, SPEC_SCHEMAS_ABSENT, type Check, type Kind } from './helpers/spec-schemas.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-const SPEC = join(repoRoot, '..', 'shared', 'oci-runtime-spec-v1.3.0', 'schema');
-const ABSENT = existsSync(SPEC)
-  ? false
-  : `${SPEC} is absent: the runtime-spec reference schemas live in ../shared next to the repository`;
-
-type Check = (document: unknown) => boolean;
-type Kind = 'config' | 'state' | 'features';
-
-/** The official draft-04 schemas, compiled once. */
-function officialChecks(): Record<Kind, Check> {
-  // A CommonJS module: its class is module.exports.default under NodeNext.
-  const ajv = new ajvDraft04.default({ strict: false });
-  for (const file of readdirSync(SPEC).filter((f) => f.endsWith('.json'))) {
-    // Upstream defect (see ../shared/oci-runtime-spec-v1.3.0/README.md): defs.json has
-    // "#definitions/uint32" for "#/definitions/uint32".
-    const text = readFileSync(join(SPEC, file), 'utf8').replaceAll('"#definitions/', '"#/definitions/');
-    ajv.addSchema(JSON.parse(text), file);
-  }
-  const check = (key: string): Check => {
-    const validate = ajv.getSchema(key);
-    if (!validate) throw new Error(`official schema ${key} did not compile`);
-    return (document) => validate(document) as boolean;
-  };
-  return { config: check('config-schema.json'), state: check('state-schema.json'), features: check('features-schema.json') };
-}
+const SPEC = SPEC_SCHEMAS;
+const ABSENT = SPEC_SCHEMAS_ABSENT;
 
 const berthChecks: Record<Kind, Check> = {
   config: (d) => validateConfigSchema(d) as boolean,
