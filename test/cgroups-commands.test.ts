@@ -210,6 +210,16 @@ t.test('delete --force of a paused container leaves no cgroup directory', async 
   t.match(procState(c.pid), /^[ZX]$/, 'and so is the container process (at most a zombie)');
 });
 
+t.test('kill SIGKILL ends a paused container: it is thawed to die, as runc does', async (t) => {
+  const c = runDetached(t, 'exec sleep 1000');
+  t.equal(c.cli(['pause', c.id]).status, 0);
+  t.equal(status(c), 'paused');
+  const kill = c.cli(['kill', c.id, 'KILL']);
+  t.equal(kill.status, 0, kill.stderr);
+  t.equal(await eventually(() => status(c) === 'stopped'), true, 'stopped');
+  t.equal(read(c.cgroups['freezer']!, 'freezer.state'), 'THAWED');
+});
+
 t.test('a state record whose cgroup paths point outside the cgroup hierarchies is refused', async (t) => {
   // A forged record, stored as create stores one, for a process the test owns.
   const root = tempRoot(t);
