@@ -59,15 +59,7 @@ t.test("runc's default config: hostname, pid 1, read-only root, masked paths, ca
   t.match(output, /\/dev\/null\n\/dev\/pts\/ptmx\n\/dev\/zero\n/);
 });
 
-// todo: the planners run the filesystem steps before any setresuid, so in a new user
-// namespace they act as an unmapped uid (mkdir: EOVERFLOW); runc sets uid/gid 0 first.
-// With those two steps added by hand, every step succeeds, but verify() then finds
-// CapBnd 0000000021000420 where the plan expects 0000000020000420: a new user namespace
-// starts with a full bounding set, but the planner only drops what the runtime itself
-// has (this host's root lacks CAP_SYS_RESOURCE).
-const USERNS_TODO = 'the planner needs setresgid/setresuid(0) right after creating a user namespace';
-
-t.test('a config with a user namespace: the process is root inside, an unprivileged uid outside', { todo: USERNS_TODO }, async (t) => {
+t.test('a config with a user namespace: the process is root inside, an unprivileged uid outside', async (t) => {
   const { status, output } = await runBundle(t, {
     args: ['sh', '-c', 'id -u; cat /proc/self/uid_map'],
     rootfs: 'shared',

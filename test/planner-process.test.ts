@@ -250,6 +250,15 @@ t.test('what the runtime itself has is inherited in the expectations', async (t)
   t.same([q.expect.noNewPrivs, q.expect.seccomp], [false, 0]);
 });
 
+t.test('in a user namespace the child starts with every capability: all but the bounding set are dropped', async (t) => {
+  const inherited = { bounding: bit(CAP_KILL, CAP_CHOWN), noNewPrivs: false, seccomp: 0 as const };
+  const p = plan(config({ capabilities: { bounding: ['CAP_KILL', 'CAP_SYSLOG'] } }), context({ inherited, capLastCap: 40 }, { userNamespace: true }));
+  const dropped = prctls(p.steps, PR_CAPBSET_DROP).map((s) => s.args[1]);
+  const expected = [...Array(41).keys()].filter((c) => c !== CAP_KILL && c !== CAP_SYSLOG);
+  t.same(dropped, expected, 'even those the runtime itself lacks: the namespace gave them back');
+  t.equal(p.expect.capBnd, bit(CAP_KILL, CAP_SYSLOG));
+});
+
 t.test('umask: 0022 unless process.user.umask says otherwise', async (t) => {
   t.same(plan(config()).steps.find((s) => s.call === 'umask')!.args, [0o022]);
   t.same(plan(config({ user: { umask: 0o077 } })).steps.find((s) => s.call === 'umask')!.args, [0o077]);

@@ -113,7 +113,7 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
     ...(nnp ? [noNewPrivsStep()] : []),
     ...(seccomp && !nnp ? [seccomp] : []),
     chdirStep(cwd),
-    ...boundingSteps(caps, lastCap, ctx.host.inherited?.bounding),
+    ...boundingSteps(caps, lastCap, startingBounding(ctx)),
     keepCapsStep(true),
     ...userSteps(user),
     keepCapsStep(false),
@@ -128,7 +128,17 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
     what: `execute ${executable}`,
     field: 'process.args[0]',
   };
-  return { steps, exec, expect: expectations(ctx.host, caps, user, nnp, seccomp !== undefined) };
+  return { steps, exec, expect: expectations(ctx, caps, user, nnp, seccomp !== undefined) };
+}
+
+/**
+ * The bounding set the child has when its process steps run: entering a user namespace
+ * (created by clone() or joined with setns) gives it every capability there, whatever
+ * the runtime itself lacks; otherwise it has what it inherited from the runtime.
+ * Undefined when unknown: every capability is then assumed present.
+ */
+function startingBounding(ctx: ProcessContext): bigint | undefined {
+  return ctx.userNamespace ? undefined : ctx.host.inherited?.bounding;
 }
 
 function compiledSeccomp(host: ProcessHostFacts): CompiledSeccomp {
@@ -236,7 +246,7 @@ function accessStep(executable: string): Step {
 
 /** Exactly what /proc/<pid>/status will show at the gate. */
 function expectations(
-  host: ProcessHostFacts,
+  ctx: ProcessContext,
   caps: ReturnType<typeof capabilitySets>,
   user: ReturnType<typeof resolveUser>,
   nnp: boolean,
@@ -245,11 +255,13 @@ function expectations(
   const expect: Expectations = { ...userExpectations(user), ...capabilityExpectations(caps) };
   if (nnp) expect.noNewPrivs = true;
   if (filtered) expect.seccomp = 2;
-  const inherited = host.inherited;
+  // PR_CAPBSET_DROP cannot add back what the child lacked.
+  const starting = startingBounding(ctx);
+  if (starting !== undefined) expect.capBnd = caps.bounding & starting;
+  const inherited = ctx.host.inherited;
   if (!inherited) return expect;
-  // PR_CAPBSET_DROP cannot add back what the runtime itself lacks; no_new_privs and
-  // seccomp filters stick once set, so a runtime running with them passes them on.
-  expect.capBnd = caps.bounding & inherited.bounding;
+  // no_new_privs and seccomp filters stick once set, even across user namespaces, so a
+  // runtime running with them passes them on.
   expect.noNewPrivs = nnp || inherited.noNewPrivs;
   expect.seccomp = filtered ? 2 : inherited.seccomp;
   return expect;
