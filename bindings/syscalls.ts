@@ -19,6 +19,7 @@ const setnsFn = fn('int setns(int fd, int nstype)');
 const killFn = fn('int kill(int pid, int sig)');
 const waitpidFn = fn('int waitpid(int pid, int *status, int options)');
 const waitidFn = fn('int waitid(int idtype, uint32_t id, void *info, int options)');
+const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, uint64_t *old_limit)');
 
 /** pipe2(2): [read end, write end]. */
 export function pipe(flags = O.CLOEXEC): [number, number] {
@@ -79,6 +80,11 @@ export function setDumpable(value: number): void {
 /** setns(2) of the calling thread (the main thread: JS runs there). */
 export function setns(fd: number, nstype: number): void {
   check('setns', [fd, nstype], setnsFn(fd, nstype) as number);
+}
+
+/** prlimit(2) of another process: set its soft and hard limit of resource. */
+export function prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void {
+  check('prlimit', [pid, resource], prlimitFn(pid, resource, new BigUint64Array([soft, hard]), null) as number);
 }
 
 export function kill(pid: number, signal: number): void {

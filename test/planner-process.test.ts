@@ -200,6 +200,24 @@ t.test('rlimits: prlimit64(0, resource, {cur, max}, NULL) in config order', asyn
   t.ok(steps.every((s) => p.steps.indexOf(s) < before), 'set before dropping privileges');
 });
 
+t.test('in a user namespace the parent raises the hard limits above what the child inherits', async (t) => {
+  const rlimits = [
+    { type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+    { type: 'RLIMIT_NPROC', soft: 10, hard: 99 },
+  ];
+  const inherited = {
+    bounding: 0n, noNewPrivs: false, seccomp: 0 as const,
+    rlimits: { RLIMIT_NOFILE: { soft: 1000n, hard: 2000n }, RLIMIT_CORE: { soft: 0n, hard: 5n } },
+  };
+  const p = plan(config({ rlimits }), context({ inherited }, { userNamespace: true }));
+  t.same(p.parentRlimits, [
+    { resource: 7, soft: 1000n, hard: 4096n, what: 'raise the hard RLIMIT_NOFILE to 4096', field: 'process.rlimits[0]' },
+  ], 'the soft limit stays as inherited; a lower hard limit and an unknown one are left to the child');
+  t.equal(p.steps.filter((s) => s.call === 'sys_prlimit64').length, 3, 'the child still sets each limit exactly');
+  t.same(plan(config({ rlimits }), context({ inherited })).parentRlimits, [], 'outside a user namespace the child raises them itself');
+});
+
 t.test('rlimit errors name the entry', async (t) => {
   const bad = (rlimits: unknown[]) => () => plan(config({ rlimits }));
   t.throws(bad([{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), {
