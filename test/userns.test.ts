@@ -8,13 +8,16 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bundleFor, describeResult, readText, resolveRuntime, runtime, stateRootDir, uniqueId, waitForStatus, which,
-  type Bundle, type HasTeardown, type OciConfig, type Result, type Runtime,
+  bundleFor, describeResult, readText, resolveRuntime, runtime, stateRootDir, uniqueId, which,
+  type Bundle, type HasTeardown, type OciConfig, type Result, type Runtime, type RunOptions,
 } from './helpers/bundle.js';
 
 const HOST_ID = 100000;
 const BERTH = resolveRuntime('berth');
 const RUNC = which('runc') ? resolveRuntime('runc') : undefined;
+
+/** berth, whatever runtime RUNTIME names for the conformance suite. */
+const berth = (args: string[], options: RunOptions = {}) => runtime(args, { ...options, runtime: BERTH });
 
 /** What both runtimes' containers print, compared line by line. */
 const PROBE = 'id; cat /proc/self/uid_map /proc/self/gid_map; grep Cap /proc/self/status; ulimit -n';
@@ -96,15 +99,15 @@ t.test('the host sees the container as uid 100000: its processes and the files i
   const bind = { destination: '/shared', type: 'bind', source: shared, options: ['rbind', 'rw'] };
   const bundle = userNamespaceBundle(t, ['sh', '-c', 'touch /shared/made-inside; exec sleep 60'], withUserNamespace, [bind]);
   const id = uniqueId('userns');
-  t.teardown(() => void runtime(['delete', '--force', id], { timeoutMs: 15_000 }));
+  t.teardown(() => void berth(['delete', '--force', id], { timeoutMs: 15_000 }));
   // The container keeps its stdio open: files, so that run need not wait for it.
   const err = openSync(bundle.path('run.err'), 'w');
-  const r = runtime(['run', '--detach', '--bundle', bundle.dir, id], { runtime: BERTH, stdio: ['ignore', 'ignore', err] });
+  const r = berth(['run', '--detach', '--bundle', bundle.dir, id], { stdio: ['ignore', 'ignore', err] });
   closeSync(err);
   t.equal(r.status, 0, `${describeResult(r)}${readText(bundle.path('run.err'))}`);
-  const state = await waitForStatus(id, 'running');
-  const pid = state?.['pid'];
-  t.ok(pid > 0, `state has the container's pid: ${JSON.stringify(state)}`);
+  const state = JSON.parse(berth(['state', id]).stdout || '{}');
+  if (!t.equal(state.status, 'running', JSON.stringify(state))) return;
+  const pid = state.pid;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   t.match(status, new RegExp(`^Uid:\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}$`, 'm'));
   t.match(status, new RegExp(`^Gid:\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}\\s+${HOST_ID}$`, 'm'));
@@ -112,6 +115,23 @@ t.test('the host sees the container as uid 100000: its processes and the files i
   for (let i = 0; i < 100 && !statSync(made, { throwIfNoEntry: false }); i++) await new Promise((done) => setTimeout(done, 50));
   const st = statSync(made);
   t.same([st.uid, st.gid], [HOST_ID, HOST_ID], 'a file the container created belongs to host uid/gid 100000');
+});
+
+t.test('berth create, then start: the container\'s root (host uid 100000) passes the start gate', async (t) => {
+  const bundle = userNamespaceBundle(t, ['sh', '-c', 'id -u; cat /proc/self/uid_map'], withUserNamespace);
+  const id = uniqueId('userns');
+  t.teardown(() => void berth(['delete', '--force', id], { timeoutMs: 15_000 }));
+  const out = openSync(bundle.path('container.out'), 'w');
+  const created = berth(['create', '--bundle', bundle.dir, id], { stdio: ['ignore', out, out] });
+  closeSync(out);
+  t.equal(created.status, 0, `${describeResult(created)}${readText(bundle.path('container.out'))}`);
+  const state = JSON.parse(berth(['state', id]).stdout || '{}');
+  if (!t.equal(state.status, 'created', `waiting at the gate: ${JSON.stringify(state)}`)) return;
+  t.match(readFileSync(`/proc/${state.pid}/status`, 'utf8'), new RegExp(`^Uid:\\s+${HOST_ID}\\s`, 'm'), 'as host uid 100000');
+  const started = berth(['start', id]);
+  t.equal(started.status, 0, describeResult(started));
+  for (let i = 0; i < 200 && !readText(bundle.path('container.out')).includes(String(HOST_ID)); i++) await new Promise((done) => setTimeout(done, 50));
+  t.same(squeeze(readText(bundle.path('container.out'))), ['0', `0 ${HOST_ID} 65536`]);
 });
 
 t.test('a runc spec --rootless style config (one id mapped) runs', async (t) => {
@@ -129,13 +149,13 @@ t.test('container uid 0 unmapped: a clear error naming linux.uidMappings, nothin
     config['linux'].uidMappings = [{ containerID: 1, hostID: HOST_ID, size: 65536 }];
   });
   const id = uniqueId('userns');
-  t.teardown(() => void runtime(['delete', '--force', id], { timeoutMs: 15_000 }));
-  const r = runtime(['run', '--bundle', bundle.dir, id], { runtime: BERTH, input: '' });
+  t.teardown(() => void berth(['delete', '--force', id], { timeoutMs: 15_000 }));
+  const r = berth(['run', '--bundle', bundle.dir, id], { input: '' });
   t.not(r.status, 0);
   t.match(r.stderr, /^berth: linux\.uidMappings: container uid 0 is not mapped/m);
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
   t.notOk(existsSync(join(stateRootDir(), id)), 'no state directory left behind');
-  t.not(runtime(['state', id], { runtime: BERTH }).status, 0, 'no container of that id');
+  t.not(berth(['state', id]).status, 0, 'no container of that id');
 });
 
 const CONFIGS: [string, (config: OciConfig) => void][] = [
