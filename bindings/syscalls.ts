@@ -19,7 +19,6 @@ const setnsFn = fn('int setns(int fd, int nstype)');
 const killFn = fn('int kill(int pid, int sig)');
 const waitpidFn = fn('int waitpid(int pid, int *status, int options)');
 const waitidFn = fn('int waitid(int idtype, uint32_t id, void *info, int options)');
-const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, uint64_t *old_limit)');
 
 /** pipe2(2): [read end, write end]. */
 export function pipe(flags = O.CLOEXEC): [number, number] {
@@ -83,6 +82,7 @@ export function setns(fd: number, nstype: number): void {
 }
 
 /** prlimit(2) of another process: set its soft and hard limit of resource. */
+const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, uint64_t *old_limit)');
 export function prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void {
   check('prlimit', [pid, resource], prlimitFn(pid, resource, new BigUint64Array([soft, hard]), null) as number);
 }
