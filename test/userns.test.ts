@@ -174,6 +174,33 @@ for (const [name, edit] of CONFIGS) {
   });
 }
 
+/** `run --detach` under a fresh id (deleted when the test ends); stdio goes to a file, which the container keeps open. */
+function runDetached(t: HasTeardown, rt: Runtime, bundle: Bundle): { id: string; result: Result } {
+  const id = uniqueId('userns');
+  t.teardown(() => void runtime(['delete', '--force', id], { runtime: rt, timeoutMs: 15_000 }));
+  const log = openSync(bundle.path(`${id}.out`), 'w');
+  try {
+    return { id, result: runtime(['run', '--detach', '--bundle', bundle.dir, id], { runtime: rt, stdio: ['ignore', log, log] }) };
+  } finally {
+    closeSync(log);
+  }
+}
+
+t.test('side by side with runc: exec into a user namespace container, as root and as another user', { skip: RUNC ? false : 'runc is not installed' }, async (t) => {
+  const bundle = userNamespaceBundle(t, ['sleep', '60'], withUserNamespace);
+  const outputs = [BERTH, RUNC!].map((rt) => {
+    const { id, result } = runDetached(t, rt, bundle);
+    t.equal(result.status, 0, describeResult(result));
+    const asRoot = runtime(['exec', id, 'sh', '-c', PROBE], { runtime: rt });
+    const asUser = runtime(['exec', '--user', '1000:1000', id, 'sh', '-c', 'id; grep Cap /proc/self/status'], { runtime: rt });
+    t.equal(asRoot.status, 0, describeResult(asRoot));
+    t.equal(asUser.status, 0, describeResult(asUser));
+    return [...squeeze(asRoot.stdout), ...squeeze(asUser.stdout)];
+  });
+  t.same(outputs[0], outputs[1], 'berth (found) and runc (wanted) agree');
+  t.equal(outputs[0]![0], 'uid=0(root) gid=0(root)');
+});
+
 t.test('side by side with runc: raising a hard rlimit in a user namespace', { skip: RUNC ? false : 'runc is not installed' }, async (t) => {
   // Whether either runtime may raise it depends on CAP_SYS_RESOURCE: they must agree.
   const hard = Number(/^Max open files\s+\S+\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))![1]);
