@@ -8,11 +8,19 @@ import { plan } from '../src/runtime/planner/index.js';
 import { gatherFsHostFacts } from '../src/runtime/planner/fs-host.js';
 import { gatherProcessHostFacts } from '../src/runtime/planner/process-host.js';
 import { spawn } from '../src/runtime/executor.js';
+import type { Plan } from '../src/runtime/steps.js';
 import { bundleFor, type BundleOptions, type HasTeardown } from './helpers/bundle.js';
 import { hostMountsUnder } from './helpers/executor.js';
 
-/** Plan the bundle's config, run it to completion with a pipe gate, and return its output. */
-async function runBundle(t: HasTeardown & { same: (a: unknown, b: unknown, m: string) => unknown }, options: BundleOptions): Promise<{ status: number; output: string }> {
+/**
+ * Plan the bundle's config, run it to completion with a pipe gate, and return its output.
+ * `adjust` may change the plan first, to exercise what the executor does with a field.
+ */
+async function runBundle(
+  t: HasTeardown & { same: (a: unknown, b: unknown, m: string) => unknown },
+  options: BundleOptions,
+  adjust: (plan: Plan) => void = () => {},
+): Promise<{ status: number; output: string }> {
   const bundle = bundleFor(t, options);
   const config = bundle.config as unknown as Config;
   const host = {
@@ -23,6 +31,7 @@ async function runBundle(t: HasTeardown & { same: (a: unknown, b: unknown, m: st
     config, bundle: bundle.dir, rootfs: bundle.rootfs, mode: 'create', gate: { kind: 'pipe' },
     preserveFds: 0, noPivot: false, host,
   });
+  adjust(containerPlan);
   const outPath = bundle.path('output');
   const out = openSync(outPath, 'w');
   try {
@@ -125,6 +134,15 @@ t.test('in a user namespace a hard rlimit above the runtime\'s is raised by the 
   const { status, output } = await run;
   t.equal(status, 0, output);
   t.equal(output, `500\n600\n100\n${nproc + 1}\n`);
+});
+
+t.test('the parent sets plan.parentRlimits on the child before its steps run', async (t) => {
+  // Lowering needs no privilege, so this runs anywhere; the planner only asks for raises.
+  const { status, output } = await runBundle(t, { args: ['sh', '-c', 'ulimit -Su; ulimit -Hu'], rootfs: 'shared', edit: inUserNamespace }, (plan) => {
+    plan.parentRlimits = [{ resource: 6, soft: 777n, hard: 999n, what: 'set RLIMIT_NPROC', field: 'process.rlimits[9]' }];
+  });
+  t.equal(status, 0, output);
+  t.equal(output, '777\n999\n', 'RLIMIT_NPROC, which the config leaves alone');
 });
 
 t.test('a mount the kernel refuses stops the container with the mount named', async (t) => {
