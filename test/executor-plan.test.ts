@@ -2,7 +2,8 @@
 // container: the executor runs what the planners produce, and the container sees what
 // the config asked for.
 import t from 'tap';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { spawn as spawnProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { Config } from '../src/config/types.js';
 import { plan } from '../src/runtime/planner/index.js';
 import { gatherFsHostFacts } from '../src/runtime/planner/fs-host.js';
@@ -85,6 +86,44 @@ t.test('a config with a user namespace: the process is root inside, an unprivile
   const [uid, map] = output.split('\n');
   t.equal(uid, '0');
   t.equal(map!.trim().split(/\s+/).join(' '), '0 100000 65536');
+});
+
+/**
+ * A process in its own user and pid namespaces (container ids 0..65535 are host ids
+ * 100000..165535), as a pod's infrastructure process would be: its pid, found below
+ * `unshare --fork`.
+ */
+async function namespaceHolder(t: HasTeardown): Promise<number> {
+  const unshare = spawnProcess('unshare', ['--user', '--pid', '--fork', '--kill-child', 'sleep', '600'], { stdio: 'ignore' });
+  t.teardown(() => void unshare.kill('SIGKILL'));
+  const ours = readlinkSync('/proc/self/ns/user');
+  const until = async (ready: () => boolean, what: string) => {
+    for (let i = 0; i < 500 && !ready(); i++) await new Promise((done) => setTimeout(done, 10));
+    if (!ready()) throw new Error(`unshare: ${what} did not happen`);
+  };
+  // The maps can only be written once unshare is in its new user namespace.
+  await until(() => readlinkSync(`/proc/${unshare.pid}/ns/user`) !== ours, 'the new user namespace');
+  writeFileSync(`/proc/${unshare.pid}/uid_map`, '0 100000 65536\n');
+  writeFileSync(`/proc/${unshare.pid}/gid_map`, '0 100000 65536\n');
+  const children = () => readFileSync(`/proc/${unshare.pid}/task/${unshare.pid}/children`, 'utf8').trim();
+  await until(() => children() !== '', 'the fork into the new pid namespace');
+  return Number(children().split(' ')[0]);
+}
+
+t.test('joining a user namespace and its pid namespace by path: root of that namespace inside', async (t) => {
+  const holder = await namespaceHolder(t);
+  const { status, output } = await runBundle(t, {
+    args: ['sh', '-c', 'id -u; cat /proc/self/uid_map; grep CapBnd /proc/self/status; readlink /proc/self/ns/user'],
+    rootfs: 'shared',
+    edit: (config) => {
+      const namespaces = config['linux'].namespaces.filter((ns: { type: string }) => ns.type !== 'pid');
+      config['linux'].namespaces = [...namespaces, { type: 'user', path: `/proc/${holder}/ns/user` }, { type: 'pid', path: `/proc/${holder}/ns/pid` }];
+    },
+  });
+  t.equal(status, 0, output);
+  t.same(output.split('\n').map((l) => l.trim().split(/\s+/).join(' ')), [
+    '0', '0 100000 65536', 'CapBnd: 0000000020000420', readlinkSync(`/proc/${holder}/ns/user`), '',
+  ]);
 });
 
 function userNamespaceLimits(t: Parameters<typeof runBundle>[0], rlimits: Record<string, unknown>[], flags: string[]) {
