@@ -81,10 +81,13 @@ export function setns(fd: number, nstype: number): void {
   check('setns', [fd, nstype], setnsFn(fd, nstype) as number);
 }
 
-/** prlimit(2) of another process: set its soft and hard limit of resource. */
-const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, uint64_t *old_limit)');
-export function prlimit(pid: number, resource: number, soft: bigint, hard: bigint): void {
-  check('prlimit', [pid, resource], prlimitFn(pid, resource, new BigUint64Array([soft, hard]), null) as number);
+/** prlimit(2): the soft and hard limit of resource of process pid (0: this one), as they were before `set`. */
+const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, _Out_ uint64_t *old_limit)');
+export function prlimit(pid: number, resource: number, set?: { soft: bigint; hard: bigint }): { soft: bigint; hard: bigint } {
+  const old = new BigUint64Array(2);
+  const limit = set ? new BigUint64Array([set.soft, set.hard]) : null;
+  check('prlimit', [pid, resource], prlimitFn(pid, resource, limit, old) as number);
+  return { soft: old[0]!, hard: old[1]! };
 }
 
 export function kill(pid: number, signal: number): void {

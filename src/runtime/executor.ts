@@ -477,7 +477,7 @@ class ChainChild implements Child {
   private setParentRlimits(): void {
     for (const { resource, soft, hard, what, field } of this.plan.parentRlimits ?? []) {
       try {
-        sys.prlimit(this.pid, resource, soft, hard);
+        sys.prlimit(this.pid, resource, { soft, hard });
       } catch (e) {
         if (e instanceof SysError) throw new BerthError(`${field}: ${what}: ${e.code}`);
         throw e;

@@ -126,8 +126,11 @@ export function execNamespaces(differing: Record<string, string>): NamespacePlan
 export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, cfg: Config, firstFree: number): Step[] {
   const steps: Step[] = ns.joins.map(({ type, path }) =>
     step('setns', [fds[type]!, NAMESPACES[type]!.flag], `join ${type} namespace ${path}`, fieldOf(cfg, type), { sync: true }));
-  // Right after the user namespace is entered: it is first in JOIN_ORDER, or was created by clone().
-  if (ns.has.has('user')) steps.splice(ns.joins.some((j) => j.type === 'user') ? 1 : 0, 0, ...becomeRoot(cfg, ns.created.has('user')));
+  if (ns.has.has('user')) {
+    // Right after entering the user namespace: created by clone(), or joined first (JOIN_ORDER).
+    const entered = ns.joins[0]?.type === 'user' ? 1 : 0;
+    steps.splice(entered, 0, ...becomeRoot(cfg, ns.created.has('user')));
+  }
   const viaUnshare = ns.joins.some((j) => j.type === 'user') ? ['network', 'mount', 'ipc', 'uts'] : [];
   for (const type of viaUnshare) {
     if (ns.created.has(type)) steps.push(step('unshare', [NAMESPACES[type]!.flag], `new ${type} namespace`, fieldOf(cfg, type)));

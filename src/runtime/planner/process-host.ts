@@ -7,6 +7,7 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync,
 import { posix } from 'node:path';
 import { errnoName } from '../../../bindings/errno.js';
 import { errno, fn } from '../../../bindings/libc.js';
+import { prlimit } from '../../../bindings/syscalls.js';
 import type { SeccompFilter } from '../../../bindings/seccomp.js';
 import type { Config } from '../../config/types.js';
 import { BerthError } from '../../errors.js';
@@ -174,15 +175,8 @@ function inherited(process: ProcessConfig): NonNullable<ProcessHostFacts['inheri
 
 /** This process's limits of the given types (unknown types are the planner's error to report). */
 function ownRlimits(types: readonly string[]): Record<string, Rlimit> {
-  const prlimit = fn('int prlimit64(int pid, int resource, const void *new_limit, _Out_ uint64_t *old_limit)');
-  const limits: Record<string, Rlimit> = {};
-  for (const type of types) {
-    const resource = RLIMIT[type];
-    if (resource === undefined) continue;
-    const old = new BigUint64Array(2);
-    if ((prlimit(0, resource, null, old) as number) === 0) limits[type] = { soft: old[0]!, hard: old[1]! };
-  }
-  return limits;
+  const known = types.filter((type) => RLIMIT[type] !== undefined);
+  return Object.fromEntries(known.map((type) => [type, prlimit(0, RLIMIT[type]!)]));
 }
 
 // ---------------------------------------------------------------------------------
