@@ -161,6 +161,10 @@ t.test('container uid 0 unmapped: a clear error naming linux.uidMappings, nothin
 const CONFIGS: [string, (config: OciConfig) => void][] = [
   ['65536 ids mapped', withUserNamespace],
   ['runc spec --rootless style, one id mapped', rootlessStyle],
+  ['a non-root user with additional groups', (config) => {
+    withUserNamespace(config);
+    config['process'].user = { uid: 1000, gid: 1000, additionalGids: [5, 100] };
+  }],
 ];
 
 for (const [name, edit] of CONFIGS) {
