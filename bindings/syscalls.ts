@@ -81,6 +81,15 @@ export function setns(fd: number, nstype: number): void {
   check('setns', [fd, nstype], setnsFn(fd, nstype) as number);
 }
 
+/** prlimit(2): the soft and hard limit of resource of process pid (0: this one), as they were before `set`. */
+const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, _Out_ uint64_t *old_limit)');
+export function prlimit(pid: number, resource: number, set?: { soft: bigint; hard: bigint }): { soft: bigint; hard: bigint } {
+  const old = new BigUint64Array(2);
+  const limit = set ? new BigUint64Array([set.soft, set.hard]) : null;
+  check('prlimit', [pid, resource], prlimitFn(pid, resource, limit, old) as number);
+  return { soft: old[0]!, hard: old[1]! };
+}
+
 export function kill(pid: number, signal: number): void {
   check('kill', [pid, signal], killFn(pid, signal) as number);
 }

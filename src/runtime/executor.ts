@@ -367,6 +367,7 @@ class ChainChild implements Child {
   async setup(): Promise<void> {
     try {
       this.writeIdMaps();
+      this.setParentRlimits();
       sys.writeAll(this.prepared.syncWrite, GO);
       for (const { step, index } of this.reported) {
         const errno = this.reports.next(this.prepared.reportRead);
@@ -469,6 +470,17 @@ class ChainChild implements Child {
         writeFileSync(`/proc/${this.pid}/${file}`, content);
       } catch (e) {
         throw new BerthError(`${field}: write /proc/${this.pid}/${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+    }
+  }
+
+  private setParentRlimits(): void {
+    for (const { resource, soft, hard, what, field } of this.plan.parentRlimits ?? []) {
+      try {
+        sys.prlimit(this.pid, resource, { soft, hard });
+      } catch (e) {
+        if (e instanceof SysError) throw new BerthError(`${field}: ${what}: ${e.code}`);
+        throw e;
       }
     }
   }
