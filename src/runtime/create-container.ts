@@ -12,14 +12,13 @@
 // create leaves no state directory, no process and no cgroup; then poststop hooks run.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { check, fn } from '../../bindings/libc.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
 import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
-import { spawn, StepError, type Child } from './executor.js';
+import { createFifoGate, spawn, StepError, type Child } from './executor.js';
 import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
@@ -28,7 +27,6 @@ import { gatherFsHostFacts } from './planner/fs-host.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
 import type { Gate } from './steps.js';
 
-const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
 
 export interface CreateOptions {
   root: string;
@@ -66,7 +64,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   let record: ContainerRecord | undefined;
   let pty: Pty | undefined;
   try {
-    const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
+    if (options.gate === 'fifo') createFifoGate(container.fifoPath);
+    const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: container.fifoPath } : { kind: 'pipe' };
     const host = await gatherHostFacts(config, bundle, rootfs);
     const planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
 
@@ -136,12 +135,6 @@ function newRecord(id: string, pid: number, bundle: string, rootfs: string, conf
     owner: '',
     config,
   };
-}
-
-/** The exec FIFO, writable by anyone (as runc's): the container's user must open it. */
-function makeFifo(path: string): string {
-  check('mkfifo', [path, '0622'], mkfifo(path, 0o622) as number);
-  return path;
 }
 
 function writeOomScoreAdj(pid: number, value: number): void {

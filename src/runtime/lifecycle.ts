@@ -1,12 +1,13 @@
 // What several lifecycle commands share: signalling the container process without ever
 // hitting a process that merely reuses its pid, waiting for it to die, and destroying
 // a container (process, cgroups, state directory, poststop hooks).
-import { closeSync, constants, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, readlinkSync, unlinkSync } from 'node:fs';
 import { check, fn, SysError } from '../../bindings/libc.js';
 import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { openFifoGate } from './executor.js';
 import { runHooksWarning } from './hooks.js';
 
 const syscall = fn('long syscall(long number, ...)');
@@ -92,26 +93,11 @@ export async function destroyContainer(container: LockedContainer, record: Conta
 }
 
 /**
- * TODO(lead): the executor branch exports an openFifoGate of its own (same open+write);
- * when it is merged, call that here and keep only the unlink.
- * Open the exec FIFO gate of a created container: the child blocks in open(O_RDONLY) on
- * it, and the byte written here is the first one of the path it then execs. Non-blocking,
- * so a child that is gone is an error (ENXIO: no reader) instead of a hang.
+ * Release a created container (berth start): the executor's gate write, then the FIFO
+ * goes, which is how `state` tells created from running.
  */
-export function openFifoGate(fifoPath: string): void {
-  let fd: number;
-  try {
-    fd = openSync(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO') throw new BerthError('container process is not waiting to start (it has died)');
-    throw new BerthError(`cannot open ${fifoPath}: ${code ?? (error as Error).message}`);
-  }
-  try {
-    writeSync(fd, '/');
-  } finally {
-    closeSync(fd);
-  }
+export function releaseFifoGate(fifoPath: string): void {
+  openFifoGate(fifoPath);
   unlinkSync(fifoPath);
 }
 
