@@ -101,6 +101,14 @@ export interface Plan {
   cloneFlags: number;
   /** Namespaces joined by path: type -> host path, opened by the parent before clone. */
   joinNamespaces: { type: string; path: string }[];
+  /**
+   * A pid namespace to be born into (linux.namespaces pid with a path, or berth exec).
+   * setns(CLONE_NEWPID) only changes the namespace of the caller's future children, so
+   * the child cannot join it itself: the parent's main thread setns()es into it right
+   * before clone() and back to its own /proc/self/ns/pid right after. Never in
+   * joinNamespaces.
+   */
+  joinPidNamespace?: string;
   fds: FdLayout;
   /** Absolute host path of the root filesystem (opened O_PATH by the parent as fds.rootfs). */
   rootfs: string;

@@ -1,0 +1,114 @@
+// The planner: config + bundle + host facts -> Plan (see ../steps.ts). Pure: whatever
+// it needs to know about the host comes in as facts gathered beforehand (fs-host.ts,
+// process-host.ts), so every plan can be built and checked without root.
+//
+// The child's chain, in order:
+//   namespaces   setns into joined ones, unshare cgroup/time (after the parent's setup)
+//   rootfs       (create) / rslave, rootfs bound onto itself and opened as the root fd,
+//                mounts, /dev, the cwd, pivot_root, rootfsPropagation
+//   kernel       hostname, domainname, sysctls, readonly and masked paths, / read-only
+//   process      chdir(cwd), then the process planner's steps (ids, caps, rlimits, seccomp)
+import { BerthError } from '../../errors.js';
+import type { Config } from '../../config/types.js';
+import { type FdLayout, type Gate, type Plan, type Step, fdLayout } from '../steps.js';
+import { checkFds } from './fd-check.js';
+import type { FsHostFacts } from './fs-host.js';
+import { needsDevSetup, planDevices } from './devices.js';
+import { planMounts } from './mounts.js';
+import { type NamespacePlan, createNamespaces, execNamespaces, namespaceSteps } from './namespaces.js';
+import { type OciConfig, ociConfig } from './oci.js';
+import { components, fsContext, makeDirs, step } from './paths.js';
+import { type ProcessContext, planProcess } from './process.js';
+import { finishPropagation, moveRoot, pivotRoot, prepareRoot, readonlyRoot, rootPropagation } from './rootfs.js';
+import { hostnameSteps, maskedPathSteps, readonlyPathSteps, sysctlSteps } from './system.js';
+
+export interface HostFacts {
+  fs: FsHostFacts;
+  process: ProcessContext['host'];
+}
+
+export interface PlanRequest {
+  config: Config;
+  /** Absolute path of the bundle. */
+  bundle: string;
+  /** Absolute (canonical) host path of the root filesystem. */
+  rootfs: string;
+  /** exec: join the namespaces of an existing container, no rootfs setup. */
+  mode: 'create' | 'exec';
+  gate: Gate;
+  preserveFds: number;
+  noPivot: boolean;
+  host: HostFacts;
+  /** exec mode: the container's init pid, whose /proc/<pid>/ns/* are joined. */
+  initPid?: number;
+  /**
+   * The container's cgroup relative to each hierarchy's root ("/berth/<id>"), bound at
+   * the config's cgroup mount when the container has no cgroup namespace. Default "/".
+   */
+  cgroupPath?: string;
+}
+
+export function plan(req: PlanRequest): Plan {
+  const cfg = ociConfig(req.config);
+  const ns = req.mode === 'exec' ? execNamespaces(execJoins(req)) : createNamespaces(cfg, req.host.fs.namespaces);
+  const fds = fdLayout(req.preserveFds, ns.joins.map((j) => j.type));
+  const steps = [
+    ...namespaceSteps(ns, fds.namespaces, cfg, fds.firstFree),
+    ...(req.mode === 'create' ? containerSteps(req, cfg, ns, fds) : []),
+    ...cwdSteps(cfg),
+  ];
+  checkFds({ fds, steps });
+  const proc = planProcess(req.config, { fds, userNamespace: ns.has.has('user'), mode: req.mode, host: req.host.process });
+  return {
+    cloneFlags: ns.cloneFlags,
+    joinNamespaces: ns.joins,
+    ...(ns.joinPid ? { joinPidNamespace: ns.joinPid } : {}),
+    fds,
+    rootfs: req.rootfs,
+    steps: [...steps, ...proc.steps],
+    exec: proc.exec,
+    gate: req.gate,
+    ...(ns.uidMap ? { uidMap: ns.uidMap } : {}),
+    ...(ns.gidMap ? { gidMap: ns.gidMap } : {}),
+    expect: proc.expect,
+  };
+}
+
+function execJoins(req: PlanRequest): Record<string, string> {
+  const differing = req.host.fs.containerNamespaces;
+  if (req.initPid === undefined || !differing) throw new Error('plan: exec mode needs initPid and the container\'s namespaces in the host facts');
+  return differing;
+}
+
+/** berth create: the root filesystem and what the container sees of the kernel. */
+function containerSteps(req: PlanRequest, cfg: OciConfig, ns: NamespacePlan, fds: FdLayout): Step[] {
+  if (!ns.has.has('mount')) throw new BerthError('linux.namespaces: a mount namespace is required to set up the root filesystem');
+  const facts = req.host.fs;
+  const fs = fsContext(fds.firstFree);
+  const propagation = rootPropagation(cfg.linux?.rootfsPropagation);
+  const mounts = cfg.mounts ?? [];
+  const userns = ns.has.has('user') || facts.inUserNamespace;
+  return [
+    // relative paths in mount data (overlay's lowerdir=...) are relative to the bundle, as in runc
+    step('chdir', [req.bundle], `chdir to the bundle ${req.bundle}`),
+    ...prepareRoot(req.rootfs, propagation, facts.rootfsParentMount, fs.root),
+    ...planMounts(mounts, {
+      fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupPath: req.cgroupPath ?? '/',
+    }),
+    ...(needsDevSetup(mounts) ? planDevices(cfg.linux?.devices ?? [], facts.kcore, { fs, facts, bindNodes: userns }) : []),
+    ...makeDirs(fs, components(cfg.process?.cwd ?? '/'), 'process.cwd'),
+    ...(req.noPivot ? moveRoot(req.rootfs, fs.root) : pivotRoot(fs.root, fs.scratch)),
+    ...finishPropagation(propagation),
+    ...hostnameSteps(cfg.hostname, cfg.domainname, ns.has),
+    ...sysctlSteps(cfg.linux?.sysctl ?? {}, ns.has, fds.firstFree),
+    ...readonlyPathSteps(cfg.linux?.readonlyPaths ?? [], facts.mountSetattr),
+    ...maskedPathSteps(cfg.linux?.maskedPaths ?? []),
+    ...(cfg.root?.readonly ? readonlyRoot(facts.mountSetattr) : []),
+  ];
+}
+
+function cwdSteps(cfg: OciConfig): Step[] {
+  const cwd = cfg.process?.cwd ?? '/';
+  if (!cwd.startsWith('/')) throw new BerthError(`process.cwd: ${JSON.stringify(cwd)} is not an absolute path`);
+  return [step('chdir', [cwd], `chdir to ${cwd}`, 'process.cwd')];
+}
