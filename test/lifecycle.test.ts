@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, berth } from './helpers/berth.js';
-import { busyboxBundle, makeBusyboxBundle } from './helpers/bundle.js';
+import { busyboxBundle, makeBusyboxBundle } from './helpers/busybox-bundle.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
 const mountinfo = () => readFileSync('/proc/self/mountinfo', 'utf8');
