@@ -191,15 +191,19 @@ function prepare(plan: Plan, options: SpawnOptions, fds: ParentFds): Prepared {
   }
   wanted.push({ target: layout.report, host: reportWrite, cloexec: true, what: 'report pipe' });
   wanted.push({ target: layout.sync, host: syncRead, cloexec: true, what: 'sync pipe' });
-  let pidJoin: Prepared['pidJoin'] = null;
   for (const { type, path } of plan.joinNamespaces) {
     const target = layout.namespaces[type];
     if (target === undefined) throw new BerthError(`linux.namespaces: ${type} has no place in the plan's fd layout`);
     const host = fds.add(openOrExplain(path, O.RDONLY | O.CLOEXEC, `linux.namespaces (${type})`));
     wanted.push({ target, host, cloexec: true, what: `${type} namespace ${path}` });
-    // setns(CLONE_NEWPID) only moves the caller's future children: the parent joins for clone().
-    if (type === 'pid') pidJoin = { join: host, restore: fds.add(sys.open('/proc/self/ns/pid', O.RDONLY | O.CLOEXEC)) };
   }
+  // setns(CLONE_NEWPID) only moves the caller's future children: the parent joins for clone().
+  const pidJoin = plan.joinPidNamespace
+    ? {
+        join: fds.add(openOrExplain(plan.joinPidNamespace, O.RDONLY | O.CLOEXEC, 'linux.namespaces (pid)')),
+        restore: fds.add(sys.open('/proc/self/ns/pid', O.RDONLY | O.CLOEXEC)),
+      }
+    : null;
   const rootfs = fds.add(openOrExplain(plan.rootfs, O.PATH | O.DIRECTORY | O.CLOEXEC, 'root.path'));
   wanted.push({ target: layout.rootfs, host: rootfs, cloexec: true, what: `rootfs ${plan.rootfs}` });
 
