@@ -22,6 +22,7 @@ import { runHooks, type Hooks } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { gatherHostFacts, loader, planner } from './pending.js';
 import type { Gate } from './steps.js';
+import { checkTerminalRequest, handOverMaster, prepareTerminal, type PreparedTerminal } from './terminal.js';
 
 const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
 
@@ -34,12 +35,16 @@ export interface CreateOptions {
   consoleSocket?: string;
   noPivot: boolean;
   preserveFds: number;
+  /** run --detach: nobody stays to relay a terminal. */
+  detach?: boolean;
 }
 
 export interface Created {
   container: LockedContainer;
   record: ContainerRecord;
   child: Child;
+  /** process.terminal without --console-socket (run in the foreground): the pty master berth relays. */
+  master?: number;
 }
 
 /** The config fields the lifecycle itself reads (the planner reads the rest). */
@@ -60,6 +65,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const config = (await loader()).loadConfig(bundle);
   const fields = config as LifecycleConfig;
   refuseUnsupported(fields);
+  // create returns while the process waits: only run in the foreground can relay a terminal.
+  checkTerminalRequest(fields.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
   const rootfs = resolve(bundle, fields.root?.path ?? 'rootfs');
 
   const container = store.create(options.id);
@@ -68,9 +75,15 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   try {
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
     const host = await gatherHostFacts(config, bundle, rootfs);
-    const planned = (await planner()).plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+    let planned = (await planner()).plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+    let pty: PreparedTerminal | undefined;
+    if (fields.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create'));
 
-    child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
+    try {
+      child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
+    } finally {
+      pty?.spawned();
+    }
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
     record.cgroups = applyCgroups(config, options.id, child.pid);
     container.write(record);
@@ -80,9 +93,10 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     await runHooks('createRuntime', fields.hooks, state, bundle);
     await child.setup();
     child.verify();
+    const master = pty && handOverMaster(pty, child.pid, options.consoleSocket && resolve(options.consoleSocket));
     if (fields.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, fields.process.oomScoreAdj);
     if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
-    return { container, record, child };
+    return { container, record, child, ...(master !== undefined ? { master } : {}) };
   } catch (error) {
     child?.kill();
     if (record) removeCgroups(record);
@@ -92,9 +106,6 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
 }
 
 function refuseUnsupported(config: LifecycleConfig): void {
-  if (config.process?.terminal) {
-    throw new BerthError('process.terminal: a terminal (--console-socket) is not supported yet; set process.terminal to false');
-  }
   for (const name of UNSUPPORTED_HOOKS) {
     if (config.hooks?.[name]?.length) throw new BerthError(`hooks.${name}: not supported yet`);
   }

@@ -21,7 +21,7 @@ import { spawn, StepError, type Child } from './executor.js';
 import { gatherFsHostFacts } from './planner/fs-host.js';
 import { plan } from './planner/index.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
-import { checkTerminalRequest, prepareTerminal, proxyTerminal, sendToConsoleSocket, type PreparedTerminal } from './terminal.js';
+import { checkTerminalRequest, handOverMaster, prepareTerminal, proxyTerminal, type PreparedTerminal } from './terminal.js';
 
 /** config.process, as far as exec reads and changes it. */
 export interface ProcessSpec {
@@ -201,12 +201,7 @@ async function startChild(planned: ReturnType<typeof plan>, record: ContainerRec
     joinContainerCgroups(record, child.pid);
     await child.setup();
     child.verify();
-    if (pty) master = pty.takeMaster(child.pid);
-    if (master !== undefined && req.consoleSocket) {
-      sendToConsoleSocket(resolve(req.consoleSocket), master);
-      sys.closeQuietly(master);
-      master = undefined;
-    }
+    if (pty) master = handOverMaster(pty, child.pid, req.consoleSocket && resolve(req.consoleSocket));
     child.release();
     if (req.pidFile) writePidFile(resolve(req.pidFile), child.pid);
   } catch (error) {

@@ -109,6 +109,21 @@ function consoleSteps(slave: number, step: (call: Step['call'], args: Step['args
   ];
 }
 
+/**
+ * After the child's setup: send the master to the console socket (and let go of it),
+ * or return it for berth to relay when there is no socket.
+ */
+export function handOverMaster(terminal: PreparedTerminal, pid: number, consoleSocket: string | undefined): number | undefined {
+  const master = terminal.takeMaster(pid);
+  if (consoleSocket === undefined) return master;
+  try {
+    sendToConsoleSocket(consoleSocket, master);
+  } finally {
+    sys.closeQuietly(master);
+  }
+  return undefined;
+}
+
 /** pidfd_getfd(2): a copy of fd `target` of process pid. */
 function copyFd(pid: number, target: number): number {
   const pidfd = sys.pidfdOpen(pid);
@@ -171,6 +186,7 @@ function sendFd(socket: number, fd: number, name: string): void {
   if (!base) throw new Error(`malloc(${size}) failed`);
   try {
     const view = new DataView(koffi.view(base, size));
+    new Uint8Array(view.buffer).fill(0); // msg_name, msg_flags and the paddings stay 0
     view.setBigUint64(16, base + 64n, true); // msg_iov
     view.setBigUint64(24, 1n, true); // msg_iovlen
     view.setBigUint64(32, base + 80n, true); // msg_control
@@ -193,8 +209,11 @@ function sendFd(socket: number, fd: number, name: string): void {
 // The foreground without a socket: berth relays between its own stdio and the master
 
 export interface TerminalRelay {
-  /** Resolves once everything the process wrote has been copied out. */
-  drained(): Promise<void>;
+  /**
+   * Resolves once everything written to the pty has been copied out, or after
+   * `graceMs` when something else (a background child) still holds the slave open.
+   */
+  drained(graceMs?: number): Promise<void>;
   close(): void;
 }
 
@@ -227,7 +246,11 @@ export function proxyTerminal(master: number): TerminalRelay {
     });
   });
   return {
-    drained: () => done,
+    drained: (graceMs = 1000) => {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); });
+      return Promise.race([done, grace]).finally(() => clearTimeout(timer));
+    },
     close() {
       process.off('SIGWINCH', resize);
       process.stdin.off('data', forward);
