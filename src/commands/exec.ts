@@ -5,7 +5,7 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BerthError } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
-import { execProcess, foreground, processFromFile, processFromFlags, type ProcessFlags } from '../runtime/exec-process.js';
+import { execProcess, foreground, processFromFile, processFromFlags, refuseLabelFlags, type ProcessFlags } from '../runtime/exec-process.js';
 import { COMMANDS } from './index.js';
 
 export const command = 'exec <container-id> [command..]';
@@ -94,6 +94,7 @@ async function runcArgs(args: GlobalOptions & ExecArgs): Promise<GlobalOptions &
 export async function handler(parsed: GlobalOptions & ExecArgs): Promise<void> {
   const args = await runcArgs(parsed);
   const id = String(args.containerId);
+  refuseLabelFlags(args);
   if (!Number.isInteger(args.preserveFds) || args.preserveFds < 0) {
     throw new BerthError(`--preserve-fds: expected a count of descriptors, got ${args.preserveFds}`);
   }

@@ -21,6 +21,7 @@ import { spawn, StepError, type Child } from './executor.js';
 import { gatherFsHostFacts } from './planner/fs-host.js';
 import { plan } from './planner/index.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
+import type { Plan } from './steps.js';
 import { checkTerminalRequest, handOverMaster, prepareTerminal, proxyTerminal, type PreparedTerminal } from './terminal.js';
 
 /** config.process, as far as exec reads and changes it. */
@@ -110,9 +111,16 @@ export function processFromFlags(config: Config, command: readonly string[], fla
     spec.capabilities = sets;
   }
   if (flags.noNewPrivs !== undefined) spec.noNewPrivileges = flags.noNewPrivs;
-  if (flags.apparmor) spec.apparmorProfile = flags.apparmor;
-  if (flags.processLabel) spec.selinuxLabel = flags.processLabel;
   return validProcess(spec, 'the process built from the exec flags');
+}
+
+/**
+ * berth applies no LSM labels (features: apparmor and selinux disabled): asking for one
+ * on the command line must not be dropped silently, with or without --process.
+ */
+export function refuseLabelFlags(flags: Pick<ProcessFlags, 'apparmor' | 'processLabel'>): void {
+  if (flags.apparmor) throw new BerthError('--apparmor: AppArmor profiles are not supported by berth');
+  if (flags.processLabel) throw new BerthError('--process-label: SELinux labels are not supported by berth');
 }
 
 /** A repeatable option's values: yargs gives one value as a string, several as an array. */
@@ -153,24 +161,11 @@ export async function execProcess(req: ExecRequest): Promise<Started> {
     const record = container.read();
     refuseStatus(container.status(record), req.ignorePaused);
     const spec = req.process(record.config);
-    refuseUnsupported(spec);
-    const terminal = spec.terminal === true;
-    checkTerminalRequest(terminal, req.consoleSocket, req.detach);
-    const config = { ...record.config, process: spec } as Config;
-    const root = `/proc/${record.pid}/root`;
-    const host = {
-      fs: await gatherFsHostFacts(config, record.bundle, root, record.pid),
-      // The container's mounts are seen through its init's root, not the bundle's rootfs.
-      process: await gatherProcessHostFacts(config, root),
-    };
-    let planned = plan({
-      config, bundle: record.bundle, rootfs: root, mode: 'exec', gate: { kind: 'pipe' },
-      preserveFds: req.preserveFds, noPivot: false, host, initPid: record.pid,
-    });
-    let pty: PreparedTerminal | undefined;
-    if (terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'exec'));
-    const started = await startChild(planned, record, req, pty);
-    return started;
+    warnUnsupported(spec);
+    checkTerminalRequest(spec.terminal === true, req.consoleSocket, req.detach);
+    const planned = await planExec(record, { ...record.config, process: spec } as Config, req.preserveFds);
+    const { plan: withPty, terminal } = spec.terminal ? prepareTerminal(planned, 'exec') : { plan: planned, terminal: undefined };
+    return await startChild(withPty, record, req, terminal);
   } catch (error) {
     throw asBerthError(error);
   } finally {
@@ -178,18 +173,32 @@ export async function execProcess(req: ExecRequest): Promise<Started> {
   }
 }
 
+/** The container's config with the process to run, planned to join the init's namespaces. */
+async function planExec(record: ContainerRecord, config: Config, preserveFds: number): Promise<Plan> {
+  // The container's mounts are seen through its init's root, not the bundle's rootfs.
+  const root = `/proc/${record.pid}/root`;
+  const host = {
+    fs: await gatherFsHostFacts(config, record.bundle, root, record.pid),
+    process: await gatherProcessHostFacts(config, root),
+  };
+  return plan({
+    config, bundle: record.bundle, rootfs: root, mode: 'exec', gate: { kind: 'pipe' },
+    preserveFds, noPivot: false, host, initPid: record.pid,
+  });
+}
+
 function refuseStatus(status: string, ignorePaused: boolean): void {
   if (status === 'stopped') throw new BerthError('cannot exec in a stopped container');
   if (status === 'paused' && !ignorePaused) throw new BerthError('cannot exec in a paused container (use --ignore-paused to override)');
 }
 
-/** berth applies no LSM labels: a request for one must not be dropped silently. */
-function refuseUnsupported(spec: ProcessSpec): void {
-  if (spec.apparmorProfile) throw new BerthError('apparmor: AppArmor profiles are not supported by berth');
-  if (spec.selinuxLabel) throw new BerthError('process-label: SELinux labels are not supported by berth');
+/** LSM labels in a process (engines write them when the host has the LSM): ignored, as create does. */
+function warnUnsupported(spec: ProcessSpec): void {
+  if (spec.apparmorProfile) log.warn(`process.apparmorProfile ${JSON.stringify(spec.apparmorProfile)} ignored: berth applies no AppArmor profiles`);
+  if (spec.selinuxLabel) log.warn(`process.selinuxLabel ${JSON.stringify(spec.selinuxLabel)} ignored: berth applies no SELinux labels`);
 }
 
-async function startChild(planned: ReturnType<typeof plan>, record: ContainerRecord, req: ExecRequest, pty?: PreparedTerminal): Promise<Started> {
+async function startChild(planned: Plan, record: ContainerRecord, req: ExecRequest, pty?: PreparedTerminal): Promise<Started> {
   let child: Child;
   try {
     child = spawn(planned, { stdio: [0, 1, 2], preserveFds: req.preserveFds });

@@ -58,9 +58,9 @@ export interface PreparedTerminal {
  * close_range has freed it again.
  */
 export function prepareTerminal(plan: Plan, mode: 'create' | 'exec'): { plan: Plan; terminal: PreparedTerminal } {
-  const reserved = sys.dupAtLeast(reserveFd(), plan.fds.firstFree);
   const at = plan.steps.findIndex((s) => s.call === 'chdir' && s.field === 'process.cwd');
   if (at < 0) throw new Error('prepareTerminal: the plan has no process.cwd chdir to put the terminal steps before');
+  const reserved = reserveFdAtLeast(plan.fds.firstFree);
   const steps = [...plan.steps.slice(0, at), ...terminalSteps(plan.fds.firstFree, reserved, mode), ...plan.steps.slice(at)];
   let held = true;
   const terminal: PreparedTerminal = {
@@ -73,9 +73,14 @@ export function prepareTerminal(plan: Plan, mode: 'create' | 'exec'): { plan: Pl
   return { plan: { ...plan, steps }, terminal };
 }
 
-function reserveFd(): number {
+/** An fd number >= min that stays taken in this process until closed. */
+function reserveFdAtLeast(min: number): number {
   const fd = sys.open('/dev/null', O.RDONLY | O.CLOEXEC);
-  return fd;
+  try {
+    return sys.dupAtLeast(fd, min);
+  } finally {
+    sys.closeQuietly(fd);
+  }
 }
 
 /**
