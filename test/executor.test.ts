@@ -298,14 +298,12 @@ t.test('joining namespaces by path: uts through a setns step, pid by the parent 
   first.release();
 
   const out = outputFile(t, root);
-  const joins = [
-    { type: 'uts', path: `/proc/${first.pid}/ns/uts` },
-    { type: 'pid', path: `/proc/${first.pid}/ns/pid` },
-  ];
+  const joins = [{ type: 'uts', path: `/proc/${first.pid}/ns/uts` }];
   const fds = fdLayout(0, joins.map((j) => j.type));
   const second: Plan = {
     cloneFlags: 0,
     joinNamespaces: joins,
+    joinPidNamespace: `/proc/${first.pid}/ns/pid`,
     fds,
     rootfs: root,
     steps: [{ call: 'setns', args: [fds.namespaces['uts']!, CLONE.NEWUTS], what: 'join the uts namespace', field: 'linux.namespaces[0]' }],
