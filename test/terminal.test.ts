@@ -131,14 +131,21 @@ t.test('run in the foreground relays the terminal through its own stdio', async 
   const run = spawn(process.execPath, [BERTH, '--root', root, 'run', '-b', bundle.dir, id], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  run.stdout.on('data', (d) => (out += d));
+  let asked = false;
   run.stderr.on('data', (d) => (err += d));
-  run.stdin.write('hello\n');
+  run.stdout.on('data', (d) => {
+    out += d;
+    // Answer once the script waits for its line (typed earlier, the pty would echo it first).
+    if (!asked && out.includes('out-is-a-tty')) {
+      asked = true;
+      run.stdin.write('hello\n');
+    }
+  });
   const status = await new Promise<number | null>((resolve) => run.on('exit', (code) => resolve(code)));
   t.equal(status, 4, err);
   t.match(out, /^\/dev\/pts\/\d+\r\n/);
   t.match(out, /is-a-tty\r\nout-is-a-tty\r\n/);
-  t.match(out, /got hello\r\n/, 'stdin reaches the process through the pty');
+  t.match(out, /hello\r\ngot hello\r\n/, 'stdin reaches the process through the pty (and the pty echoes it)');
 });
 
 t.test('refusals: a terminal nobody can reach, a socket without a terminal', async (t) => {
