@@ -1,9 +1,10 @@
 // berth exec against real running containers: what the exec'd process sees (namespaces,
 // mounts, ids, fds), what berth reports (status, pid file), and the refusals.
 import t, { type Test } from 'tap';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { berth } from './helpers/berth.js';
+import { BERTH, berth } from './helpers/berth.js';
 import { busyboxBundle, type Bundle } from './helpers/busybox-bundle.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
@@ -68,6 +69,32 @@ t.test('--env, --cwd and --user shape the process', async (t) => {
   t.equal(r.status, 0);
   const uidOnly = c.exec(['-u', '1234', c.id, 'id', '-u']);
   t.equal(uidOnly.stdout, '1234\n', '--user uid alone keeps the config\'s gid');
+});
+
+t.test('--additional-gids, repeatable', async (t) => {
+  const c = running(t);
+  const r = c.exec(['-u', '1000:1000', '-g', '10', '--additional-gids', '20', c.id, 'id', '-G']);
+  t.equal(r.stderr, '');
+  t.same(r.stdout.trim().split(' ').map(Number).sort((a, b) => a - b), [10, 20, 1000]);
+});
+
+t.test('--preserve-fds passes fd 3 on', async (t) => {
+  const c = running(t);
+  const file = join(c.bundle.dir, 'fd3.txt');
+  const fd3 = openSync(file, 'w');
+  const r = berth(['--root', c.root, 'exec', '--preserve-fds', '1', c.id, 'sh', '-c', 'echo through-fd3 >&3'], { stdio: ['ignore', 'pipe', 'pipe', fd3] });
+  closeSync(fd3);
+  t.equal(r.status, 0, r.stderr);
+  t.equal(readFileSync(file, 'utf8'), 'through-fd3\n');
+});
+
+t.test('in the foreground, berth passes signals on and exits with the status', async (t) => {
+  const c = running(t);
+  const exec = spawn(process.execPath, [BERTH, '--root', c.root, 'exec', c.id, 'sh', '-c', 'trap "exit 9" TERM; echo ready; while :; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => exec.on('exit', (code) => resolve(code)));
+  await new Promise((resolve) => exec.stdout.once('data', resolve));
+  exec.kill('SIGTERM');
+  t.equal(await exited, 9, 'the process trapped the forwarded SIGTERM');
 });
 
 t.test('--process runs a process.json; a bad one is refused by JSON path', async (t) => {
