@@ -2,7 +2,7 @@
 // mounts, ids, fds), what berth reports (status, pid file), and the refusals.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BERTH, berth } from './helpers/berth.js';
 import { busyboxBundle, type Bundle } from './helpers/busybox-bundle.js';
@@ -147,6 +147,30 @@ t.test('--detach and --pid-file: the process runs on in the container\'s pid nam
   t.equal(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), readFileSync(`/proc/${c.pid}/cgroup`, 'utf8'), "in the init's cgroups");
   const ps = c.exec([c.id, 'ps']);
   t.match(ps.stdout, new RegExp(`\\n\\s*${nspid[1]}\\s+\\S+\\s+sleep 300`), 'ps in the container lists it');
+});
+
+const pidsV1 = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
+t.test("the process joins the container's recorded cgroups", { skip: !pidsV1 && 'no cgroup v1 pids hierarchy here' }, async (t) => {
+  const c = running(t);
+  // A cgroup of this test's own, recorded as create records the container's.
+  const name = uniqueId('berth-exec-cg');
+  const dir = join('/sys/fs/cgroup/pids', name);
+  mkdirSync(dir);
+  const stateFile = join(c.root, c.id, 'state.json');
+  writeFileSync(stateFile, JSON.stringify({ ...JSON.parse(readFileSync(stateFile, 'utf8')), cgroupPaths: { pids: dir } }));
+  const pidFile = join(c.bundle.dir, 'cg.pid');
+  const log = openSync(join(c.bundle.dir, 'exec.log'), 'a');
+  const r = berth(['--root', c.root, 'exec', '-d', '--pid-file', pidFile, c.id, 'sleep', '300'], { stdio: ['ignore', log, log] });
+  closeSync(log);
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  t.teardown(async () => {
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 200 && readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim(); i++) await new Promise((r) => setTimeout(r, 10));
+    rmdirSync(dir);
+  });
+  t.equal(r.status, 0);
+  t.match(readFileSync(`/proc/${pid}/cgroup`, 'utf8'), new RegExp(`^\\d+:pids:/${name}$`, 'm'), 'in the recorded pids cgroup');
+  t.equal(readFileSync(join(dir, 'cgroup.procs'), 'utf8').trim(), String(pid), 'and the cgroup lists it');
 });
 
 t.test("the exec'd process is not the init, and sees the container's root", async (t) => {

@@ -226,10 +226,11 @@ async function startChild(planned: Plan, record: ContainerRecord, req: ExecReque
  * so that nothing it runs escapes the container's limits.
  */
 export function joinContainerCgroups(record: ContainerRecord, pid: number): void {
-  // TODO(cgroups): create records cgroups once the facade is wired into create; until
-  // then a container has none recorded and there is nothing to join.
-  if (record.cgroups === undefined || record.cgroups === null) return;
-  openCgroups(record.cgroups as CgroupPaths).addProcess(pid);
+  // The lifecycle branch records them as `cgroupPaths`; this worktree's record still
+  // calls the field `cgroups`. Until create records any, there is nothing to join.
+  const paths = (record as { cgroupPaths?: unknown }).cgroupPaths ?? record.cgroups;
+  if (paths === undefined || paths === null) return;
+  openCgroups(paths as CgroupPaths).addProcess(pid);
 }
 
 // ---------------------------------------------------------------------------------
