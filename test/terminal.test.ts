@@ -2,7 +2,7 @@
 // and what the container prints comes out of it; run in the foreground relays the pty.
 import t, { type Test } from 'tap';
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, berth } from './helpers/berth.js';
@@ -117,6 +117,25 @@ t.test('exec -t --console-socket: the exec\'d process gets its own pty', async (
   t.ok(got.output.split('\r\n').includes('is-a-tty'), got.output);
   t.match(got.output, /^\/dev\/pts\/\d+\r\n/);
   t.equal(r.stdout, '', "nothing reaches berth's own stdout");
+});
+
+t.test('process.consoleSize sets the window of the pty (exec --process with a terminal)', async (t) => {
+  const root = tempRoot(t);
+  const bundle = busyboxBundle(t, ['sleep', '1000']);
+  symlinkSync('busybox', join(bundle.rootfs, 'bin', 'stty'));
+  const id = uniqueId('ttysize');
+  t.teardown(() => {
+    berth(['--root', root, 'delete', '--force', id]);
+  });
+  const log = openSync(join(bundle.dir, 'container.log'), 'a');
+  t.equal(berth(['--root', root, 'run', '-d', '-b', bundle.dir, id], { stdio: ['ignore', log, log] }).status, 0);
+  closeSync(log);
+  const processFile = join(bundle.dir, 'process.json');
+  writeFileSync(processFile, JSON.stringify({ terminal: true, consoleSize: { height: 33, width: 111 }, args: ['stty', 'size'], cwd: '/', env: ['PATH=/bin'] }));
+  const socket = await consoleSocket(t);
+  const r = berth(['--root', root, 'exec', '--process', processFile, '--console-socket', socket.path, '--detach', id], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.equal(r.status, 0, r.stderr);
+  t.equal((await socket.received).output, '33 111\r\n');
 });
 
 t.test('run in the foreground relays the terminal through its own stdio', async (t) => {

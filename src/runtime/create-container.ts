@@ -77,7 +77,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     const host = await gatherHostFacts(config, bundle, rootfs);
     let planned = (await planner()).plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
     let pty: PreparedTerminal | undefined;
-    if (fields.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create'));
+    if (fields.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create', config.process?.consoleSize));
 
     try {
       child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });

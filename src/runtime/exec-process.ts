@@ -27,6 +27,7 @@ import { checkTerminalRequest, handOverMaster, prepareTerminal, proxyTerminal, t
 /** config.process, as far as exec reads and changes it. */
 export interface ProcessSpec {
   terminal?: boolean;
+  consoleSize?: { height: number; width: number };
   args?: string[];
   env?: string[];
   cwd?: string;
@@ -164,7 +165,7 @@ export async function execProcess(req: ExecRequest): Promise<Started> {
     warnUnsupported(spec);
     checkTerminalRequest(spec.terminal === true, req.consoleSocket, req.detach);
     const planned = await planExec(record, { ...record.config, process: spec } as Config, req.preserveFds);
-    const { plan: withPty, terminal } = spec.terminal ? prepareTerminal(planned, 'exec') : { plan: planned, terminal: undefined };
+    const { plan: withPty, terminal } = spec.terminal ? prepareTerminal(planned, 'exec', spec.consoleSize) : { plan: planned, terminal: undefined };
     return await startChild(withPty, record, req, terminal);
   } catch (error) {
     throw asBerthError(error);

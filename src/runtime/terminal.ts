@@ -15,6 +15,7 @@ import { check, fn } from '../../bindings/libc.js';
 import { MS, O, S, SYS, TIOC } from '../../bindings/constants.js';
 import * as sys from '../../bindings/syscalls.js';
 import { BerthError } from '../errors.js';
+import type { ConsoleSize } from '../config/types.js';
 import type { Plan, Step } from './steps.js';
 
 const FIELD = 'process.terminal';
@@ -57,7 +58,7 @@ export interface PreparedTerminal {
  * firstFree, so none of them can take a number the parent holds; in the child,
  * close_range has freed it again.
  */
-export function prepareTerminal(plan: Plan, mode: 'create' | 'exec'): { plan: Plan; terminal: PreparedTerminal } {
+export function prepareTerminal(plan: Plan, mode: 'create' | 'exec', size?: ConsoleSize): { plan: Plan; terminal: PreparedTerminal } {
   const at = plan.steps.findIndex((s) => s.call === 'chdir' && s.field === 'process.cwd');
   if (at < 0) throw new Error('prepareTerminal: the plan has no process.cwd chdir to put the terminal steps before');
   const reserved = reserveFdAtLeast(plan.fds.firstFree);
@@ -68,7 +69,11 @@ export function prepareTerminal(plan: Plan, mode: 'create' | 'exec'): { plan: Pl
       if (held) sys.closeQuietly(reserved);
       held = false;
     },
-    takeMaster: (pid) => copyFd(pid, reserved),
+    takeMaster(pid) {
+      const master = copyFd(pid, reserved);
+      if (size) setWindowSize(master, size);
+      return master;
+    },
   };
   return { plan: { ...plan, steps }, terminal };
 }
@@ -266,6 +271,12 @@ export function proxyTerminal(master: number): TerminalRelay {
       input.destroy();
     },
   };
+}
+
+/** process.consoleSize: the pty's window before anyone reads it. */
+function setWindowSize(master: number, size: ConsoleSize): void {
+  const winsize = new Uint16Array([size.height, size.width, 0, 0]);
+  check('ioctl', [master, 'TIOCSWINSZ'], ioctlWinsizeFn(master, TIOC.SWINSZ, winsize) as number);
 }
 
 function copyWindowSize(master: number): void {
