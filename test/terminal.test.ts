@@ -110,12 +110,13 @@ t.test('exec -t --console-socket: the exec\'d process gets its own pty', async (
   closeSync(log);
 
   const socket = await consoleSocket(t);
-  const r = berth(['--root', root, 'exec', '-t', '--console-socket', socket.path, id, 'sh', '-c', `${SCRIPT}; exit 3`]);
+  const r = berth(['--root', root, 'exec', '-t', '--console-socket', socket.path, id, 'sh', '-c', `${SCRIPT}; echo fds: $(ls /proc/self/fd); exit 3`]);
   t.equal(r.status, 3, `the status is the process's: ${r.stderr}`);
   const got = await socket.received;
   t.equal(got.fds, 1);
   t.ok(got.output.split('\r\n').includes('is-a-tty'), got.output);
   t.match(got.output, /^\/dev\/pts\/\d+\r\n/);
+  t.match(got.output, /^fds: 0 1 2 3\r$/m, "the pty master the child parked for berth does not reach the process (3 is ls's own)");
   t.equal(r.stdout, '', "nothing reaches berth's own stdout");
 });
 
