@@ -7,6 +7,18 @@ import { join } from 'node:path';
 import { BERTH, berth } from './helpers/berth.js';
 import { busyboxBundle, type Bundle } from './helpers/busybox-bundle.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
+import { splitAtContainerId } from '../src/commands/exec.js';
+
+t.test('options end at the container id, as runc reads them', async (t) => {
+  t.same(splitAtContainerId(['exec', 'id', 'sh', '-c', 'exit 7']), { options: [], command: ['sh', '-c', 'exit 7'] });
+  t.same(splitAtContainerId(['--root', 'exec', 'exec', '-e', 'A=1', '--cwd', '/tmp', '-t', '-dp', 'p.json', 'id', 'ls', '-l']), {
+    options: ['-e', 'A=1', '--cwd', '/tmp', '-t', '-dp', 'p.json'],
+    command: ['ls', '-l'],
+  }, 'global and exec options with values are skipped whole');
+  t.same(splitAtContainerId(['exec', '--env=A=1', 'id', '--', 'sh']), { options: ['--env=A=1'], command: ['sh'] });
+  t.same(splitAtContainerId(['exec', '--process', 'p.json', 'id']), { options: ['--process', 'p.json'], command: [] });
+  t.equal(splitAtContainerId(['state', 'id']), null);
+});
 
 interface Running {
   root: string;

@@ -60,21 +60,21 @@ export function splitAtContainerId(words: readonly string[]): { options: string[
     if (word.startsWith('--')) return !word.includes('=') && valued.has(word.slice(2));
     return valued.has(word.slice(-1)); // -dp FILE: the last short flag takes the value
   };
-  let execSeen = false;
+  let execAt = -1;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!;
     if (word.startsWith('-') && word !== '-' && word !== '--') {
       if (takesValue(word)) i++;
       continue;
     }
-    if (!execSeen) {
-      execSeen = word === 'exec';
-      if (!execSeen) return null;
+    if (execAt < 0) {
+      // The first word that is not an option is the command: exec, or not ours.
+      if (word !== 'exec') return null;
+      execAt = i;
       continue;
     }
-    const start = words.indexOf('exec') + 1;
     const rest = words.slice(i + 1);
-    return { options: [...words.slice(start, i)], command: rest[0] === '--' ? rest.slice(1) : rest };
+    return { options: words.slice(execAt + 1, i), command: rest[0] === '--' ? rest.slice(1) : rest };
   }
   return null;
 }
