@@ -96,12 +96,12 @@ function reserveFdAtLeast(min: number): number {
 export function terminalSteps(free: number, parkAt: number, mode: 'create' | 'exec'): Step[] {
   const master = free;
   const slave = free + 1;
-  const step = (call: Step['call'], args: Step['args'], what: string, extra: Partial<Step> = {}): Step => ({ call, args, what, field: FIELD, ...extra });
+  const step = terminalStep;
   return [
     step('open', ['/dev/pts/ptmx', O.RDWR | O.NOCTTY | O.CLOEXEC], `open a new pty master /dev/pts/ptmx as fd ${master}`),
     step('ioctl', [master, TIOC.SPTLCK, { bytes: new Uint8Array(4) }], 'unlock the pty'),
     step('ioctl', [master, TIOC.GPTPEER, O.RDWR | O.NOCTTY], `open the pty slave as fd ${slave}`),
-    ...(mode === 'create' ? consoleSteps(slave, step) : []),
+    ...(mode === 'create' ? consoleSteps(slave) : []),
     ...[0, 1, 2].map((fd) => step('dup3', [slave, fd, 0], `make the pty slave fd ${fd}`)),
     step('close', [slave], `close fd ${slave}`),
     step('setsid', [], 'start a new session'),
@@ -111,11 +111,15 @@ export function terminalSteps(free: number, parkAt: number, mode: 'create' | 'ex
   ];
 }
 
+function terminalStep(call: Step['call'], args: Step['args'], what: string, extra: Partial<Step> = {}): Step {
+  return { call, args, what, field: FIELD, ...extra };
+}
+
 /** runc makes /dev/console the container's terminal: the slave bound over it. */
-function consoleSteps(slave: number, step: (call: Step['call'], args: Step['args'], what: string, extra?: Partial<Step>) => Step): Step[] {
+function consoleSteps(slave: number): Step[] {
   return [
-    step('mknod', ['/dev/console', S.IFREG | 0o666, 0], 'create /dev/console to bind the pty on', { ok: [EEXIST] }),
-    step('mount', [`/proc/self/fd/${slave}`, '/dev/console', null, MS.BIND, null], 'bind the pty slave on /dev/console'),
+    terminalStep('mknod', ['/dev/console', S.IFREG | 0o666, 0], 'create /dev/console to bind the pty on', { ok: [EEXIST] }),
+    terminalStep('mount', [`/proc/self/fd/${slave}`, '/dev/console', null, MS.BIND, null], 'bind the pty slave on /dev/console'),
   ];
 }
 
