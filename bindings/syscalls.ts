@@ -3,7 +3,7 @@
 // once at load and wrapped so that a failure is a SysError naming the call.
 import { check, errno, fn, SysError, describeCall } from './libc.js';
 import { constants } from 'node:os';
-import { F, O, PR, WEXITED, WNOWAIT, P_PID } from './constants.js';
+import { F, O, PR, SYS, WEXITED, WNOWAIT, P_PID } from './constants.js';
 
 const { EINTR } = constants.errno;
 
@@ -12,6 +12,7 @@ const fcntlFn = fn('int fcntl(int fd, int cmd, int arg)');
 const closeFn = fn('int close(int fd)');
 const openFn = fn('int open(const char *path, int flags, uint32_t mode)');
 const mkfifoFn = fn('int mkfifo(const char *path, uint32_t mode)');
+const syscallFn = fn('long syscall(long number, ...)');
 const writeFn = fn('intptr_t write(int fd, const void *buf, size_t count)');
 const readFn = fn('intptr_t read(int fd, void *buf, size_t count)');
 const prctlFn = fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
@@ -123,4 +124,14 @@ export function symbolAddress(name: string): bigint {
   const p = dlsymFn(null, name) as bigint | null;
   if (!p) throw new Error(`libc has no symbol ${name}`);
   return p;
+}
+
+/** pidfd_open(2): a descriptor that pins process pid, so a reused pid is never hit. */
+export function pidfdOpen(pid: number): number {
+  return check('pidfd_open', [pid], Number(syscallFn(SYS.pidfd_open, 'int', pid, 'int', 0)));
+}
+
+/** pidfd_send_signal(2). */
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check('pidfd_send_signal', [pidfd, signal], Number(syscallFn(SYS.pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'uint', 0)));
 }

@@ -19,13 +19,13 @@ import { log } from '../log.js';
 import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
 import { createFifoGate, spawn, StepError, type Child } from './executor.js';
-import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { plan, type HostFacts } from './planner/index.js';
 import { gatherFsHostFacts } from './planner/fs-host.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
 import type { Gate } from './steps.js';
+import { checkTerminalRequest, handOverMaster, prepareTerminal, type PreparedTerminal } from './terminal.js';
 
 
 export interface CreateOptions {
@@ -39,12 +39,16 @@ export interface CreateOptions {
   preserveFds: number;
   /** --systemd-cgroup: linux.cgroupsPath is slice:prefix:name. */
   systemdCgroup: boolean;
+  /** run --detach: nobody stays to relay a terminal. */
+  detach?: boolean;
 }
 
 export interface Created {
   container: LockedContainer;
   record: ContainerRecord;
   child: Child;
+  /** process.terminal without --console-socket (run in the foreground): the pty master berth relays. */
+  master?: number;
 }
 
 /** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
@@ -56,27 +60,25 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   const bundle = resolve(options.bundle);
   const config = loadConfig(bundle);
   refuseUnsupported(config);
-  checkConsoleOptions(config, options.consoleSocket);
+  // create returns while the process waits: only run in the foreground can relay a terminal.
+  checkTerminalRequest(config.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
   const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
 
   const container = store.create(options.id);
   let child: Child | undefined;
   let record: ContainerRecord | undefined;
-  let pty: Pty | undefined;
+  let pty: PreparedTerminal | undefined;
   try {
     if (options.gate === 'fifo') createFifoGate(container.fifoPath);
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: container.fifoPath } : { kind: 'pipe' };
     const host = await gatherHostFacts(config, bundle, rootfs);
-    const planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
-
-    let stdio: [number, number, number] = [0, 1, 2];
-    if (options.consoleSocket) {
-      pty = openPty(config.process?.consoleSize);
-      stdio = [pty.slave, pty.slave, pty.slave];
-      // Before any planned step: the child's fds 0-2 are the slave by then.
-      planned.steps.unshift(...terminalSteps());
+    let planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+    if (config.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create', config.process?.consoleSize));
+    try {
+      child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
+    } finally {
+      pty?.spawned();
     }
-    child = spawn(planned, { stdio, preserveFds: options.preserveFds });
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
     record.cgroupPaths = applyCgroups(config, options.id, child.pid, options.systemdCgroup);
     container.write(record);
@@ -86,10 +88,10 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
     await child.setup();
     child.verify();
+    const master = pty && handOverMaster(pty, child.pid, options.consoleSocket && resolve(options.consoleSocket));
     if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
-    if (pty) sendConsole(options.consoleSocket!, pty);
     if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
-    return { container, record, child };
+    return { container, record, child, ...(master !== undefined ? { master } : {}) };
   } catch (error) {
     child?.kill();
     if (record) removeCgroups(record);
@@ -97,21 +99,11 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     // runtime.md: a failed create goes on with the lifecycle's delete, poststop included.
     if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), { cwd: bundle });
     throw asBerthError(error);
-  } finally {
-    // The container has the slave, the console socket's listener the master.
-    pty?.close();
   }
 }
 
 async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
   return { fs: await gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
-}
-
-/** A terminal is only ever handed over through --console-socket (as runc requires). */
-function checkConsoleOptions(config: Config, consoleSocket: string | undefined): void {
-  const terminal = config.process?.terminal === true;
-  if (terminal && !consoleSocket) throw new BerthError('process.terminal is true: --console-socket is required to receive the terminal');
-  if (!terminal && consoleSocket) throw new BerthError('--console-socket is only used when process.terminal is true');
 }
 
 function refuseUnsupported(config: Config): void {

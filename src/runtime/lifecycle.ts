@@ -2,7 +2,8 @@
 // hitting a process that merely reuses its pid, waiting for it to die, and destroying
 // a container (process, cgroups, state directory, poststop hooks).
 import { closeSync, readlinkSync, unlinkSync } from 'node:fs';
-import { check, fn, SysError } from '../../bindings/libc.js';
+import { SysError } from '../../bindings/libc.js';
+import { pidfdOpen, pidfdSendSignal } from '../../bindings/syscalls.js';
 import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
@@ -10,10 +11,6 @@ import { isAlive, ociState, type ContainerRecord, type LockedContainer } from '.
 import { openFifoGate } from './executor.js';
 import { runHooksWarning } from './hooks.js';
 
-const syscall = fn('long syscall(long number, ...)');
-// Numbers from the table shared by every architecture since Linux 5.1 (x86_64 = aarch64).
-const SYS_pidfd_send_signal = 424;
-const SYS_pidfd_open = 434;
 const ESRCH = 3;
 
 // ---- The container's cgroups (src/cgroups) -------------------------------------------
@@ -54,12 +51,16 @@ export function removeCgroups(record: ContainerRecord): void {
  */
 export function signalContainer(record: ContainerRecord, signal: number): boolean {
   if (record.pid <= 0) return false;
-  const pidfd = syscall(SYS_pidfd_open, 'int', record.pid, 'uint', 0) as number;
-  if (pidfd < 0) return false;
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(record.pid);
+  } catch {
+    return false; // gone already
+  }
   try {
     if (!isAlive(record.pid, record.pidStartTime)) return false;
     try {
-      check('pidfd_send_signal', [record.pid, signal], syscall(SYS_pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'uint', 0) as number);
+      pidfdSendSignal(pidfd, signal);
     } catch (error) {
       if (error instanceof SysError && error.errno === ESRCH) return false;
       throw new BerthError(`cannot signal container process ${record.pid}: ${(error as Error).message}`);
