@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
-import { createContainer } from '../runtime/create-container.js';
+import { createContainer, dryRun } from '../runtime/create-container.js';
 import { runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { destroyContainer, removeCgroups, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { proxyTerminal } from '../runtime/terminal.js';
@@ -22,6 +22,10 @@ export const builder = (y: Argv<GlobalOptions>) =>
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
 
 export async function handler(args: GlobalOptions & CreationArgs & { detach: boolean; keep: boolean }): Promise<void> {
+  if (args.dryRun) {
+    process.stdout.write(await dryRun(creationRequest(args, 'pipe')));
+    return;
+  }
   const { container, record, child, master } = await createContainer({ ...creationRequest(args, 'pipe'), detach: args.detach });
   try {
     await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: child.pid });

@@ -16,15 +16,15 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
-import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { EXEC_FIFO, ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
-import { createFifoGate, spawn, StepError, type Child } from './executor.js';
+import { createFifoGate, formatPlan, spawn, StepError, type Child } from './executor.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { plan, type HostFacts } from './planner/index.js';
 import { gatherFsHostFacts } from './planner/fs-host.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
-import type { Gate } from './steps.js';
+import type { Gate, Plan } from './steps.js';
 import { checkTerminalRequest, handOverMaster, prepareTerminal, type PreparedTerminal } from './terminal.js';
 
 
@@ -57,13 +57,7 @@ const UNSUPPORTED_HOOKS = ['createContainer'] as const;
 export async function createContainer(options: CreateOptions): Promise<Created> {
   const store = new StateStore(options.root);
   store.dirOf(options.id); // a bad id is refused before anything else happens
-  const bundle = resolve(options.bundle);
-  const config = loadConfig(bundle);
-  refuseUnsupported(config);
-  // create returns while the process waits: only run in the foreground can relay a terminal.
-  checkTerminalRequest(config.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
-  const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
-
+  const { bundle, config, rootfs } = loadBundle(options);
   const container = store.create(options.id);
   let child: Child | undefined;
   let record: ContainerRecord | undefined;
@@ -71,8 +65,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   try {
     if (options.gate === 'fifo') createFifoGate(container.fifoPath);
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: container.fifoPath } : { kind: 'pipe' };
-    const host = await gatherHostFacts(config, bundle, rootfs);
-    let planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+    let planned = await planCreate(options, { bundle, config, rootfs }, gate);
     if (config.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create', config.process?.consoleSize));
     try {
       child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
@@ -100,6 +93,37 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), { cwd: bundle });
     throw asBerthError(error);
   }
+}
+
+/**
+ * `create --dry-run`: the exact calls create would make, in order, with the config field
+ * behind each, and nothing created (no state, cgroup, process or mount).
+ */
+export async function dryRun(options: CreateOptions): Promise<string> {
+  const dir = new StateStore(options.root).dirOf(options.id);
+  const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: join(dir, EXEC_FIFO) } : { kind: 'pipe' };
+  return formatPlan(await planCreate(options, loadBundle(options), gate));
+}
+
+interface Bundle {
+  bundle: string;
+  config: Config;
+  rootfs: string;
+}
+
+/** The validated config of the bundle, refused early where berth cannot honour it. */
+function loadBundle(options: CreateOptions): Bundle {
+  const bundle = resolve(options.bundle);
+  const config = loadConfig(bundle);
+  refuseUnsupported(config);
+  // create returns while the process waits: only run in the foreground can relay a terminal.
+  checkTerminalRequest(config.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
+  return { bundle, config, rootfs: resolve(bundle, config.root?.path ?? 'rootfs') };
+}
+
+async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bundle, gate: Gate): Promise<Plan> {
+  const host = await gatherHostFacts(config, bundle, rootfs);
+  return plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
 }
 
 async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
