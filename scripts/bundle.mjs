@@ -13,6 +13,9 @@
 //
 // Bundled code must not find files relative to its own module (import.meta.url): after
 // bundling that is dist/bundle/, not dist/src/. That is why the version is inlined here.
+// For the same reason an import() of a path computed at run time cannot work (esbuild sees
+// no module to bundle, and at run time the path resolves against dist/bundle/): the build
+// fails on one, naming the file, rather than leaving a command that fails only when run.
 import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +28,7 @@ const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
 // Chunk names carry content hashes: clear out the previous build's chunks.
 rmSync(outdir, { recursive: true, force: true });
 
-await build({
+const result = await build({
   absWorkingDir: root,
   entryPoints: { berth: 'dist/src/cli.js' },
   outdir,
@@ -42,4 +45,25 @@ await build({
   // Names stay readable in stack traces and profiles; minifying saves little parse time.
   minify: false,
   logLevel: 'warning',
+  metafile: true,
 });
+
+const problems = [
+  ...result.warnings.map((w) => `${w.location?.file ?? ''}: ${w.text}`),
+  ...computedImports(Object.keys(result.metafile.inputs)),
+];
+if (problems.length > 0) {
+  console.error(`scripts/bundle.mjs: the bundle would not behave as the compiled modules do:\n  ${problems.join('\n  ')}`);
+  process.exit(1);
+}
+
+/** berth's own modules that call import() with something other than a literal path. */
+function computedImports(inputs) {
+  // A template literal is fine: esbuild bundles every file its pattern matches.
+  const computed = /\bimport\(\s*[^\s'"`)]/;
+  const isComment = (line) => /^\s*(\/\/|\/?\*)/.test(line);
+  return inputs
+    .filter((file) => !file.includes('node_modules/'))
+    .filter((file) => readFileSync(join(root, file), 'utf8').split('\n').some((line) => !isComment(line) && computed.test(line)))
+    .map((file) => `${file}: import() of a path computed at run time; import a literal path (esbuild then makes it a lazily loaded chunk)`);
+}
