@@ -1,10 +1,12 @@
 import type { Argv } from 'yargs';
-import { notImplemented } from '../errors.js';
+import type { GlobalOptions } from '../options.js';
+import { features } from '../features.js';
 import { COMMANDS } from './index.js';
 
-export const command = 'features [args..]';
+export const command = 'features';
 export const describe = COMMANDS['features']!;
-export const builder = (y: Argv) => y;
-export function handler(): never {
-  notImplemented('features');
+export const builder = (y: Argv<GlobalOptions>) => y;
+
+export function handler(): void {
+  process.stdout.write(JSON.stringify(features(), null, 2) + '\n');
 }

@@ -1,10 +1,15 @@
 import type { Argv } from 'yargs';
-import { notImplemented } from '../errors.js';
+import { BerthError } from '../errors.js';
+import { runningCgroups } from '../cgroups/container.js';
+import type { GlobalOptions } from '../options.js';
 import { COMMANDS } from './index.js';
 
-export const command = 'pause [args..]';
+export const command = 'pause <container-id>';
 export const describe = COMMANDS['pause']!;
-export const builder = (y: Argv) => y;
-export function handler(): never {
-  notImplemented('pause');
+export const builder = (y: Argv) => y.positional('container-id', { type: 'string', demandOption: true });
+
+export function handler(args: GlobalOptions & { containerId: string }): void {
+  const cg = runningCgroups(args.root, args.containerId);
+  if (cg.isPaused()) throw new BerthError(`container ${args.containerId} is already paused`);
+  cg.freeze();
 }

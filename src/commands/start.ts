@@ -1,10 +1,35 @@
 import type { Argv } from 'yargs';
-import { notImplemented } from '../errors.js';
+import type { GlobalOptions } from '../options.js';
+import { BerthError } from '../errors.js';
+import { runHooks, runHooksWarning } from '../runtime/hooks.js';
+import { openFifoGate, signalContainer, waitForExec } from '../runtime/lifecycle.js';
+import { ociState, StateStore } from '../state/index.js';
 import { COMMANDS } from './index.js';
 
-export const command = 'start [args..]';
+export const command = 'start <container-id>';
 export const describe = COMMANDS['start']!;
-export const builder = (y: Argv) => y;
-export function handler(): never {
-  notImplemented('start');
+export const builder = (y: Argv<GlobalOptions>) => y.positional('container-id', { type: 'string', demandOption: true });
+
+export async function handler(args: GlobalOptions & { containerId: string }): Promise<void> {
+  const container = new StateStore(args.root).open(String(args.containerId), 'exclusive');
+  try {
+    const record = container.read();
+    const status = container.status(record);
+    if (status === 'stopped') throw new BerthError('cannot start a container that has stopped');
+    if (status === 'creating') throw new BerthError('cannot start a container that is still being created');
+    if (status !== 'created') throw new BerthError(`cannot start an already ${status} container`);
+    try {
+      // runtime.md: in the container, before the user's process; a failure stops it.
+      await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: record.pid });
+    } catch (error) {
+      signalContainer(record, 9);
+      throw error;
+    }
+    openFifoGate(container.fifoPath);
+    await waitForExec(record);
+    // runtime.md: a failing poststart hook is logged and neither fails nor undoes start.
+    await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), { cwd: record.bundle });
+  } finally {
+    container.close();
+  }
 }

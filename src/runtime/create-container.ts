@@ -1,0 +1,178 @@
+// Creating a container, shared by `create` (gate: the exec FIFO, then exit while the
+// process waits for `start`) and `run` (gate: a pipe this process opens itself).
+//
+// Order (runtime-spec runtime.md "Lifecycle"):
+//   load + validate config -> claim the id (state dir, locked) -> exec.fifo -> plan ->
+//   clone (all new namespaces exist now; the child waits for setup) -> cgroups ->
+//   record with the pid -> prestart + createRuntime hooks (runtime namespace, before
+//   pivot_root, which the child has not reached) -> setup (the child's steps: mounts,
+//   pivot_root, ids, caps, ...) -> verify /proc/<pid>/status -> oom_score_adj ->
+//   the pty master to --console-socket (process.terminal) -> --pid-file.
+// Any failure kills the child and removes everything created so far, so a failed
+// create leaves no state directory, no process and no cgroup; then poststop hooks run.
+import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { check, fn } from '../../bindings/libc.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { BerthError } from '../errors.js';
+import { log } from '../log.js';
+import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { SPEC_VERSION } from '../version.js';
+import { spawn, StepError, type Child } from './executor.js';
+import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
+import { runHooks, runHooksWarning } from './hooks.js';
+import { applyCgroups, removeCgroups } from './lifecycle.js';
+import { plan, type HostFacts } from './planner/index.js';
+import { gatherFsHostFacts } from './planner/fs-host.js';
+import { gatherProcessHostFacts } from './planner/process-host.js';
+import type { Gate } from './steps.js';
+
+const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
+
+export interface CreateOptions {
+  root: string;
+  id: string;
+  bundle: string;
+  gate: 'fifo' | 'pipe';
+  pidFile?: string;
+  consoleSocket?: string;
+  noPivot: boolean;
+  preserveFds: number;
+  /** --systemd-cgroup: linux.cgroupsPath is slice:prefix:name. */
+  systemdCgroup: boolean;
+}
+
+export interface Created {
+  container: LockedContainer;
+  record: ContainerRecord;
+  child: Child;
+}
+
+/** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
+const UNSUPPORTED_HOOKS = ['createContainer'] as const;
+
+export async function createContainer(options: CreateOptions): Promise<Created> {
+  const store = new StateStore(options.root);
+  store.dirOf(options.id); // a bad id is refused before anything else happens
+  const bundle = resolve(options.bundle);
+  const config = loadConfig(bundle);
+  refuseUnsupported(config);
+  checkConsoleOptions(config, options.consoleSocket);
+  const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
+
+  const container = store.create(options.id);
+  let child: Child | undefined;
+  let record: ContainerRecord | undefined;
+  let pty: Pty | undefined;
+  try {
+    const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
+    const host = await gatherHostFacts(config, bundle, rootfs);
+    const planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+
+    let stdio: [number, number, number] = [0, 1, 2];
+    if (options.consoleSocket) {
+      pty = openPty(config.process?.consoleSize);
+      stdio = [pty.slave, pty.slave, pty.slave];
+      // Before any planned step: the child's fds 0-2 are the slave by then.
+      planned.steps.unshift(...terminalSteps());
+    }
+    child = spawn(planned, { stdio, preserveFds: options.preserveFds });
+    record = newRecord(options.id, child.pid, bundle, rootfs, config);
+    record.cgroupPaths = applyCgroups(config, options.id, child.pid, options.systemdCgroup);
+    container.write(record);
+
+    const state = ociState(record, 'creating');
+    await runHooks('prestart', config.hooks, state, { cwd: bundle });
+    await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
+    await child.setup();
+    child.verify();
+    if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
+    if (pty) sendConsole(options.consoleSocket!, pty);
+    if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
+    return { container, record, child };
+  } catch (error) {
+    child?.kill();
+    if (record) removeCgroups(record);
+    container.remove();
+    // runtime.md: a failed create goes on with the lifecycle's delete, poststop included.
+    if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), { cwd: bundle });
+    throw asBerthError(error);
+  } finally {
+    // The container has the slave, the console socket's listener the master.
+    pty?.close();
+  }
+}
+
+async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
+  return { fs: await gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
+}
+
+/** A terminal is only ever handed over through --console-socket (as runc requires). */
+function checkConsoleOptions(config: Config, consoleSocket: string | undefined): void {
+  const terminal = config.process?.terminal === true;
+  if (terminal && !consoleSocket) throw new BerthError('process.terminal is true: --console-socket is required to receive the terminal');
+  if (!terminal && consoleSocket) throw new BerthError('--console-socket is only used when process.terminal is true');
+}
+
+function refuseUnsupported(config: Config): void {
+  for (const name of UNSUPPORTED_HOOKS) {
+    if (config.hooks?.[name]?.length) throw new BerthError(`hooks.${name}: not supported yet`);
+  }
+}
+
+function newRecord(id: string, pid: number, bundle: string, rootfs: string, config: Config): ContainerRecord {
+  const stat = procStat(pid);
+  if (!stat) throw new BerthError(`container process ${pid} died before it could be recorded`);
+  return {
+    ociVersion: SPEC_VERSION,
+    id,
+    pid,
+    pidStartTime: stat.startTime,
+    bundle,
+    rootfs,
+    created: new Date().toISOString(),
+    annotations: config.annotations ?? {},
+    owner: '',
+    config,
+  };
+}
+
+/** The exec FIFO, writable by anyone (as runc's): the container's user must open it. */
+function makeFifo(path: string): string {
+  check('mkfifo', [path, '0622'], mkfifo(path, 0o622) as number);
+  return path;
+}
+
+function writeOomScoreAdj(pid: number, value: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/oom_score_adj`, String(value));
+  } catch (error) {
+    throw new BerthError(`process.oomScoreAdj: cannot write ${value} to /proc/${pid}/oom_score_adj: ${(error as NodeJS.ErrnoException).code}`);
+  }
+}
+
+/** --pid-file is written atomically: engines poll for it and must never read half a pid. */
+export function writePidFile(path: string, pid: number): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o644);
+    try {
+      writeSync(fd, String(pid));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw new BerthError(`--pid-file: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** Every failure reaches the user as a BerthError: a step names its field and errno. */
+function asBerthError(error: unknown): unknown {
+  if (error instanceof StepError) return new BerthError(error.message, { cause: error });
+  if (error instanceof BerthError || !(error instanceof Error)) return error;
+  log.debug(error.stack ?? error.message);
+  return new BerthError(error.message, { cause: error });
+}
