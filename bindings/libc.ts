@@ -1,9 +1,28 @@
 // The koffi layer over glibc: the library is loaded once, functions are declared on
 // first use, and every wrapper turns -1/errno into a SysError that names the call.
-import koffi, { type LibraryHandle } from 'koffi';
+//
+// koffi itself is loaded on first use too: it costs ~11 ms, and the commands engines
+// call most (state, list) make no call through it.
+import { createRequire } from 'node:module';
+import type { LibraryHandle } from 'koffi';
 import { errnoName } from './errno.js';
 
-export const lib = koffi.load('libc.so.6');
+type Koffi = typeof import('koffi');
+
+const requireHere = createRequire(import.meta.url);
+let koffiModule: Koffi | undefined;
+let libcHandle: LibraryHandle | undefined;
+
+function koffi(): Koffi {
+  koffiModule ??= requireHere('koffi') as Koffi;
+  return koffiModule;
+}
+
+/** glibc, opened on first use. */
+export function libc(): LibraryHandle {
+  libcHandle ??= koffi().load('libc.so.6');
+  return libcHandle;
+}
 
 /** A failed system call: `open("/x"): ENOENT`. */
 export class SysError extends Error {
@@ -29,22 +48,22 @@ const declared = new Map<string, Func>();
 export function fn(prototype: string): Func {
   let f = declared.get(prototype);
   if (!f) {
-    f = lib.func(prototype);
+    f = libc().func(prototype);
     declared.set(prototype, f);
   }
   return f;
 }
 
-const errnoLocation = lib.func('int *__errno_location()');
+const errnoLocation = () => fn('int *__errno_location()')();
 
 /** The calling thread's errno (read right after the call it belongs to). */
 export function errno(): number {
-  return koffi.decode(errnoLocation(), 'int') as number;
+  return koffi().decode(errnoLocation(), 'int') as number;
 }
 
 /** The address of the main thread's errno: the same address in a cloned child. */
 export function errnoAddress(): bigint {
-  return koffi.address(errnoLocation());
+  return koffi().address(errnoLocation());
 }
 
 /** Render call arguments for error messages: strings quoted, numbers plain. */
@@ -60,8 +79,6 @@ export function check<T extends number | bigint>(name: string, args: readonly un
 }
 
 // The handful of calls the foundation needs; the executor declares its own.
-const flockFn = fn('int flock(int fd, int operation)');
-const getpidFn = fn('int getpid()');
 
 export const LOCK_SH = 1;
 export const LOCK_EX = 2;
@@ -70,9 +87,9 @@ export const LOCK_UN = 8;
 
 /** flock(2): a lock the kernel drops when the fd closes or the process dies. */
 export function flock(fd: number, operation: number): void {
-  check('flock', [fd, operation], flockFn(fd, operation) as number);
+  check('flock', [fd, operation], fn('int flock(int fd, int operation)')(fd, operation) as number);
 }
 
 export function getpid(): number {
-  return getpidFn() as number;
+  return fn('int getpid()')() as number;
 }

@@ -3,7 +3,7 @@
 // once at load and wrapped so that a failure is a SysError naming the call.
 import { check, errno, fn, SysError, describeCall } from './libc.js';
 import { constants } from 'node:os';
-import { F, O, PR, WEXITED, WNOWAIT, P_PID } from './constants.js';
+import { F, O, PR, SYS, WEXITED, WNOWAIT, P_PID } from './constants.js';
 
 const { EINTR } = constants.errno;
 
@@ -12,6 +12,7 @@ const fcntlFn = fn('int fcntl(int fd, int cmd, int arg)');
 const closeFn = fn('int close(int fd)');
 const openFn = fn('int open(const char *path, int flags, uint32_t mode)');
 const mkfifoFn = fn('int mkfifo(const char *path, uint32_t mode)');
+const syscallFn = fn('long syscall(long number, ...)');
 const writeFn = fn('intptr_t write(int fd, const void *buf, size_t count)');
 const readFn = fn('intptr_t read(int fd, void *buf, size_t count)');
 const prctlFn = fn('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
@@ -81,6 +82,15 @@ export function setns(fd: number, nstype: number): void {
   check('setns', [fd, nstype], setnsFn(fd, nstype) as number);
 }
 
+/** prlimit(2): the soft and hard limit of resource of process pid (0: this one), as they were before `set`. */
+const prlimitFn = fn('int prlimit64(int pid, int resource, const uint64_t *new_limit, _Out_ uint64_t *old_limit)');
+export function prlimit(pid: number, resource: number, set?: { soft: bigint; hard: bigint }): { soft: bigint; hard: bigint } {
+  const old = new BigUint64Array(2);
+  const limit = set ? new BigUint64Array([set.soft, set.hard]) : null;
+  check('prlimit', [pid, resource], prlimitFn(pid, resource, limit, old) as number);
+  return { soft: old[0]!, hard: old[1]! };
+}
+
 export function kill(pid: number, signal: number): void {
   check('kill', [pid, signal], killFn(pid, signal) as number);
 }
@@ -114,4 +124,14 @@ export function symbolAddress(name: string): bigint {
   const p = dlsymFn(null, name) as bigint | null;
   if (!p) throw new Error(`libc has no symbol ${name}`);
   return p;
+}
+
+/** pidfd_open(2): a descriptor that pins process pid, so a reused pid is never hit. */
+export function pidfdOpen(pid: number): number {
+  return check('pidfd_open', [pid], Number(syscallFn(SYS.pidfd_open, 'int', pid, 'int', 0)));
+}
+
+/** pidfd_send_signal(2). */
+export function pidfdSendSignal(pidfd: number, signal: number): void {
+  check('pidfd_send_signal', [pidfd, signal], Number(syscallFn(SYS.pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'uint', 0)));
 }

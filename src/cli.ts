@@ -59,6 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('berth')
     .usage('berth [global options] <command> [options]')
     .parserConfiguration({ 'dot-notation': false, 'duplicate-arguments-array': false })
+    // English always, as runc: engines read these messages, and the bundle (scripts/bundle.mjs)
+    // does not carry yargs's locale files, whose English entries are its built-in strings.
+    .locale('en')
     .version(false)
     .option('version', { alias: 'v', type: 'boolean', describe: 'print the version' })
     .help()

@@ -3,7 +3,12 @@ import { readFileSync } from 'node:fs';
 
 export const SPEC_VERSION = '1.3.0';
 
+// Inlined by scripts/bundle.mjs, where package.json is not at ../../ of the module; the
+// unbundled modules (as tests import them) read it.
+declare const BERTH_VERSION: string | undefined;
+
 export function berthVersion(): string {
+  if (typeof BERTH_VERSION === 'string') return BERTH_VERSION;
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
 }

@@ -131,7 +131,9 @@ t.test('update changes limits of a live cgroup; checkBeforeUpdate refuses a limi
   cg.update({ memory: { limit: 32 * 2 ** 20 }, pids: { limit: 7 } });
   t.equal(read(cg.paths['memory']!, 'memory.limit_in_bytes'), String(32 * 2 ** 20));
   t.equal(read(cg.paths['pids']!, 'pids.max'), '7');
-  const child = spawnWaiting(t, 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo ready; exec sleep 100');
+  // The shell keeps x (4 MB) while it waits on stdin: an exec would free it, and usage
+  // could drop under the new limit before checkBeforeUpdate reads it.
+  const child = spawnWaiting(t, 'x=$(head -c 4000000 /dev/zero | tr "\\0" a); echo ready; read hold');
   cg.addProcess(child.pid!);
   child.go();
   await eventually(() => Number(read(cg.paths['memory']!, 'memory.usage_in_bytes')) > 2 ** 20);

@@ -46,6 +46,25 @@ t.test('a dry run prints each step as the C call it is, flags by name, with its 
   t.match(lines[9], /^exec {2}execve\("\/bin\/sh", \["sh", "-c", "true"\], \["A=1"\]\) +# process.args\[0\]: execve \/bin\/sh$/);
 });
 
+t.test('a dry run shows the limits the parent sets on the child, after the id maps', async (t) => {
+  const plan: Plan = {
+    cloneFlags: CLONE.NEWUSER | CLONE.NEWNS,
+    joinNamespaces: [],
+    fds: fdLayout(0, []),
+    rootfs: '/bundle/rootfs',
+    steps: [],
+    exec: { call: 'execve', args: ['/bin/true', { strings: ['true'] }, { strings: [] }], what: 'execve /bin/true' },
+    gate: { kind: 'pipe' },
+    uidMap: '0 100000 65536\n',
+    gidMap: '0 100000 65536\n',
+    parentRlimits: [{ resource: 7, soft: 1024n, hard: 4096n, what: 'raise the hard RLIMIT_NOFILE to 4096', field: 'process.rlimits[0]' }],
+    expect: {},
+  };
+  const lines = formatPlan(plan).split('\n');
+  const maps = lines.findIndex((l) => l.startsWith('parent writes /proc/<pid>/gid_map'));
+  t.equal(lines[maps + 1], 'parent sets with prlimit(<pid>): process.rlimits[0]: raise the hard RLIMIT_NOFILE to 4096');
+});
+
 t.test('flags decode by name; unknown bits stay visible in hex', async (t) => {
   t.equal(formatFlags(MS.BIND | MS.REC, MS, 'MS_'), 'MS_BIND|MS_REC');
   t.equal(formatFlags(0, MS, 'MS_'), '0');

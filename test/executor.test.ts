@@ -192,7 +192,7 @@ t.test('the fifo gate: the child waits for berth start and execs only when relea
   const root = busyboxRootfs(t);
   const fifo = join(root, '..', 'exec.fifo');
   createFifoGate(fifo);
-  t.equal(statSync(fifo).mode & 0o777777, fsc.S_IFIFO | 0o600, 'a fifo only root may open');
+  t.equal(statSync(fifo).mode & 0o777777, fsc.S_IFIFO | 0o604, 'a fifo only root writes and the container user can read');
   t.throws(() => createFifoGate(fifo), new BerthError(`cannot create the exec fifo ${fifo}: EEXIST`));
   const marker = join(root, 'tmp', 'started');
   const plan = containerPlan(root, { args: ['/bin/touch', '/tmp/started'], gate: { kind: 'fifo', path: fifo } });

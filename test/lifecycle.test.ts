@@ -288,7 +288,7 @@ if (/not implemented yet/.test(probe.stderr)) {
     const bundle = busyboxBundle(t, ['true'], (config) => {
       config.process.terminal = true;
     });
-    await failsCleanly(t, bundle.dir, /--console-socket is required/);
+    await failsCleanly(t, bundle.dir, /needs --console-socket/);
   });
 
   t.test('startContainer hooks run inside the container, before its process, with start and with run', async (t) => {

@@ -11,7 +11,11 @@ t.test('new namespaces are clone flags; cgroup and time are unshared by the chil
   const maps = { uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] };
   const p = planOf(config({}, { namespaces: all, ...maps }));
   t.equal(p.cloneFlags, K.CLONE_NEWPID | K.CLONE_NEWNET | K.CLONE_NEWIPC | K.CLONE_NEWUTS | K.CLONE_NEWNS | K.CLONE_NEWUSER);
-  t.same(lines(p.steps.slice(0, 2)), [`unshare(${K.CLONE_NEWCGROUP})`, `unshare(${K.CLONE_NEWTIME})`]);
+  t.same(lines(p.steps.slice(0, 5)), [
+    'sys_setgroups(0, NULL)', 'sys_setresgid(0, 0, 0)', 'sys_setresuid(0, 0, 0)',
+    `unshare(${K.CLONE_NEWCGROUP})`, `unshare(${K.CLONE_NEWTIME})`,
+  ], 'root of the new user namespace before anything else');
+  t.equal(p.steps[2]!.field, 'linux.uidMappings');
   t.equal(p.uidMap, '0 1000 1\n');
   t.equal(p.gidMap, '0 1000 1\n');
   t.same(p.joinNamespaces, []);
@@ -55,7 +59,11 @@ t.test('namespaces joined by path: opened by the parent, setns with their type, 
 t.test('with a user namespace joined by path, the new namespaces are unshared after the setns', async (t) => {
   const p = planOf(config({}, { namespaces: [{ type: 'user', path: '/proc/7/ns/user' }, { type: 'mount' }, { type: 'uts' }, { type: 'pid' }] }));
   t.equal(p.cloneFlags, K.CLONE_NEWPID);
-  t.same(lines(p.steps.slice(0, 3)), [`setns(5, ${K.CLONE_NEWUSER})`, `unshare(${K.CLONE_NEWNS})`, `unshare(${K.CLONE_NEWUTS})`]);
+  t.same(lines(p.steps.slice(0, 6)), [
+    `setns(5, ${K.CLONE_NEWUSER})`, 'sys_setgroups(0, NULL)', 'sys_setresgid(0, 0, 0)', 'sys_setresuid(0, 0, 0)',
+    `unshare(${K.CLONE_NEWNS})`, `unshare(${K.CLONE_NEWUTS})`,
+  ]);
+  t.equal(p.steps[3]!.field, 'linux.namespaces[0]', 'the joined namespace is what has no root');
   t.equal(p.uidMap, undefined);
 });
 
@@ -66,6 +74,14 @@ t.test('namespace configs that cannot work are errors', async (t) => {
     [{ namespaces: [{ type: 'mount' }, { type: 'network', path: 'netns/a' }] }, /linux.namespaces\[1\].path: "netns\/a" is not an absolute path/],
     [{ namespaces: [{ type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }, /mappings are given but the container has no user namespace/],
     [{ namespaces: [{ type: 'mount' }, { type: 'user' }] }, /a new user namespace needs both uid and gid mappings/],
+    [
+      { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 1, hostID: 1000, size: 10 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] },
+      /^linux.uidMappings: container uid 0 is not mapped/,
+    ],
+    [
+      { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 5, hostID: 5, size: 1 }] },
+      /^linux.gidMappings: container gid 0 is not mapped/,
+    ],
     [{ namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] }, /joined by path cannot be changed/],
   ];
   for (const [linux, error] of cases) t.throws(() => plan(request(config({}, linux))), error, String(error));
@@ -82,8 +98,9 @@ t.test('exec joins the differing namespaces of the init and sets up no rootfs', 
   t.equal(p.cloneFlags, 0);
   t.same(p.joinNamespaces.map((j) => j.type), ['user', 'uts', 'cgroup', 'mount']);
   t.equal(p.joinPidNamespace, '/proc/99/ns/pid');
-  t.same(lines(p.steps.slice(0, 4)), [
-    `setns(5, ${K.CLONE_NEWUSER})`, `setns(6, ${K.CLONE_NEWUTS})`, `setns(7, ${K.CLONE_NEWCGROUP})`, `setns(8, ${K.CLONE_NEWNS})`,
+  t.same(lines(p.steps.slice(0, 7)), [
+    `setns(5, ${K.CLONE_NEWUSER})`, 'sys_setgroups(0, NULL)', 'sys_setresgid(0, 0, 0)', 'sys_setresuid(0, 0, 0)',
+    `setns(6, ${K.CLONE_NEWUTS})`, `setns(7, ${K.CLONE_NEWCGROUP})`, `setns(8, ${K.CLONE_NEWNS})`,
   ]);
   t.notOk(p.steps.some((s) => ['mount', 'mkdirat', 'mknodat', 'sys_pivot_root', 'sethostname'].includes(s.call)), 'no rootfs setup');
   t.ok(lines(p.steps).includes('chdir("/srv")'), 'the process steps enter the cwd');

@@ -85,6 +85,16 @@ t.test('what the child inherits is read from this process', async (t) => {
   t.equal(facts.seccomp, undefined, 'no linux.seccomp, no filter (and libseccomp stays unloaded)');
 });
 
+t.test('the limits the child inherits are read for the types process.rlimits names', async (t) => {
+  const root = makeRootfs();
+  t.teardown(() => rmSync(root, { recursive: true, force: true }));
+  const rlimits = [{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_NOSUCH', soft: 1, hard: 1 }];
+  const facts = await gatherProcessHostFacts(config({ args: ['sh'], rlimits }), root);
+  const [, soft, hard] = /^Max open files\s+(\S+)\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))!;
+  const value = (v: string) => (v === 'unlimited' ? 2n ** 64n - 1n : BigInt(v));
+  t.same(facts.inherited?.rlimits, { RLIMIT_NOFILE: { soft: value(soft!), hard: value(hard!) } }, 'an unknown type is the planner\'s to report');
+});
+
 t.test('linux.seccomp is compiled to BPF with its flags', async (t) => {
   const root = makeRootfs();
   t.teardown(() => rmSync(root, { recursive: true, force: true }));

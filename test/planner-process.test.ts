@@ -200,6 +200,24 @@ t.test('rlimits: prlimit64(0, resource, {cur, max}, NULL) in config order', asyn
   t.ok(steps.every((s) => p.steps.indexOf(s) < before), 'set before dropping privileges');
 });
 
+t.test('in a user namespace the parent raises the hard limits above what the child inherits', async (t) => {
+  const rlimits = [
+    { type: 'RLIMIT_NOFILE', soft: 1024, hard: 4096 },
+    { type: 'RLIMIT_CORE', soft: 0, hard: 0 },
+    { type: 'RLIMIT_NPROC', soft: 10, hard: 99 },
+  ];
+  const inherited = {
+    bounding: 0n, noNewPrivs: false, seccomp: 0 as const,
+    rlimits: { RLIMIT_NOFILE: { soft: 1000n, hard: 2000n }, RLIMIT_CORE: { soft: 0n, hard: 5n } },
+  };
+  const p = plan(config({ rlimits }), context({ inherited }, { userNamespace: true }));
+  t.same(p.parentRlimits, [
+    { resource: 7, soft: 1000n, hard: 4096n, what: 'raise the hard RLIMIT_NOFILE to 4096', field: 'process.rlimits[0]' },
+  ], 'the soft limit stays as inherited; a lower hard limit and an unknown one are left to the child');
+  t.equal(p.steps.filter((s) => s.call === 'sys_prlimit64').length, 3, 'the child still sets each limit exactly');
+  t.same(plan(config({ rlimits }), context({ inherited })).parentRlimits, [], 'outside a user namespace the child raises them itself');
+});
+
 t.test('rlimit errors name the entry', async (t) => {
   const bad = (rlimits: unknown[]) => () => plan(config({ rlimits }));
   t.throws(bad([{ type: 'RLIMIT_NOFILE', soft: 1, hard: 1 }, { type: 'RLIMIT_FOO', soft: 1, hard: 1 }]), {
@@ -248,6 +266,15 @@ t.test('what the runtime itself has is inherited in the expectations', async (t)
   t.same(prctls(p.steps, PR_CAPBSET_DROP).map((s) => s.args[1]), [CAP_CHOWN], 'only caps still present are dropped');
   const q = plan(config(), context({ inherited: { ...inherited, noNewPrivs: false, seccomp: 0 } }));
   t.same([q.expect.noNewPrivs, q.expect.seccomp], [false, 0]);
+});
+
+t.test('in a user namespace the child starts with every capability: all but the bounding set are dropped', async (t) => {
+  const inherited = { bounding: bit(CAP_KILL, CAP_CHOWN), noNewPrivs: false, seccomp: 0 as const };
+  const p = plan(config({ capabilities: { bounding: ['CAP_KILL', 'CAP_SYSLOG'] } }), context({ inherited, capLastCap: 40 }, { userNamespace: true }));
+  const dropped = prctls(p.steps, PR_CAPBSET_DROP).map((s) => s.args[1]);
+  const expected = [...Array(41).keys()].filter((c) => c !== CAP_KILL && c !== CAP_SYSLOG);
+  t.same(dropped, expected, 'even those the runtime itself lacks: the namespace gave them back');
+  t.equal(p.expect.capBnd, bit(CAP_KILL, CAP_SYSLOG));
 });
 
 t.test('umask: 0022 unless process.user.umask says otherwise', async (t) => {

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import { BerthError } from '../errors.js';
 import type { GlobalOptions } from '../options.js';
-import { createContainer } from '../runtime/create-container.js';
+import { createContainer, dryRun } from '../runtime/create-container.js';
 import { COMMANDS } from './index.js';
 
 export const command = 'create <container-id>';
@@ -17,7 +17,8 @@ export function creationOptions<T>(y: Argv<T>) {
     .option('no-pivot', { type: 'boolean', default: false, describe: 'do not use pivot_root (for a rootfs on ramfs)' })
     // berth never creates a session keyring, so there is nothing for this flag to turn off.
     .option('no-new-keyring', { type: 'boolean', default: false, describe: 'do not create a new session keyring' })
-    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass this many fds (from 3 up) into the container' });
+    .option('preserve-fds', { type: 'number', default: 0, describe: 'pass this many fds (from 3 up) into the container' })
+    .option('dry-run', { type: 'boolean', default: false, describe: 'print the exact system calls the container would be set up with; create nothing' });
 }
 
 export const builder = (y: Argv<GlobalOptions>) => creationOptions(y);
@@ -29,6 +30,7 @@ export interface CreationArgs {
   pidFile?: string;
   noPivot: boolean;
   preserveFds: number;
+  dryRun: boolean;
 }
 
 export function creationRequest(args: GlobalOptions & CreationArgs, gate: 'fifo' | 'pipe') {
@@ -51,6 +53,10 @@ function preserveFds(n: number): number {
 }
 
 export async function handler(args: GlobalOptions & CreationArgs): Promise<void> {
+  if (args.dryRun) {
+    process.stdout.write(await dryRun(creationRequest(args, 'fifo')));
+    return;
+  }
   const { container } = await createContainer(creationRequest(args, 'fifo'));
   // The container process now waits on exec.fifo for `start`; this process may exit.
   container.close();

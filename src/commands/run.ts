@@ -3,9 +3,10 @@ import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
-import { createContainer } from '../runtime/create-container.js';
+import { createContainer, dryRun } from '../runtime/create-container.js';
 import { runHooks, runHooksWarning } from '../runtime/hooks.js';
 import { destroyContainer, removeCgroups, signalContainer, waitForExec } from '../runtime/lifecycle.js';
+import { proxyTerminal } from '../runtime/terminal.js';
 import { ociState, StateStore, type ContainerRecord } from '../state/index.js';
 import { creationOptions, creationRequest, type CreationArgs } from './create.js';
 import { COMMANDS } from './index.js';
@@ -21,7 +22,11 @@ export const builder = (y: Argv<GlobalOptions>) =>
 const FORWARDED = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
 
 export async function handler(args: GlobalOptions & CreationArgs & { detach: boolean; keep: boolean }): Promise<void> {
-  const { container, record, child } = await createContainer(creationRequest(args, 'pipe'));
+  if (args.dryRun) {
+    process.stdout.write(await dryRun(creationRequest(args, 'pipe')));
+    return;
+  }
+  const { container, record, child, master } = await createContainer({ ...creationRequest(args, 'pipe'), detach: args.detach });
   try {
     await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: child.pid });
     child.release();
@@ -37,7 +42,11 @@ export async function handler(args: GlobalOptions & CreationArgs & { detach: boo
   await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), { cwd: record.bundle });
   if (args.detach) return;
 
+  // process.terminal without --console-socket: berth relays between its stdio and the pty.
+  const relay = master !== undefined ? proxyTerminal(master) : undefined;
   const status = await forwardingSignals(record, () => child.wait());
+  await relay?.drained();
+  relay?.close();
   if (!args.keep) await deleteStopped(args.root, record.id);
   // The container's status is the command's status (128+N when signal N killed it).
   process.exit(status);

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import type { GlobalOptions } from '../options.js';
 import { BerthError } from '../errors.js';
 import { runHooks, runHooksWarning } from '../runtime/hooks.js';
-import { openFifoGate, signalContainer, waitForExec } from '../runtime/lifecycle.js';
+import { releaseFifoGate, signalContainer, waitForExec } from '../runtime/lifecycle.js';
 import { ociState, StateStore } from '../state/index.js';
 import { COMMANDS } from './index.js';
 
@@ -25,7 +25,7 @@ export async function handler(args: GlobalOptions & { containerId: string }): Pr
       signalContainer(record, 9);
       throw error;
     }
-    openFifoGate(container.fifoPath);
+    releaseFifoGate(container.fifoPath);
     await waitForExec(record);
     // runtime.md: a failing poststart hook is logged and neither fails nor undoes start.
     await runHooksWarning('poststart', record.config.hooks, ociState(record, 'running'), { cwd: record.bundle });

@@ -12,23 +12,21 @@
 // create leaves no state directory, no process and no cgroup; then poststop hooks run.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { check, fn } from '../../bindings/libc.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { log } from '../log.js';
-import { ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { EXEC_FIFO, ociState, procStat, StateStore, type ContainerRecord, type LockedContainer } from '../state/index.js';
 import { SPEC_VERSION } from '../version.js';
-import { spawn, StepError, type Child } from './executor.js';
-import { openPty, sendConsole, terminalSteps, type Pty } from './console.js';
+import { createFifoGate, formatPlan, spawn, StepError, type Child } from './executor.js';
 import { runHooks, runHooksWarning } from './hooks.js';
 import { applyCgroups, removeCgroups } from './lifecycle.js';
 import { plan, type HostFacts } from './planner/index.js';
 import { gatherFsHostFacts } from './planner/fs-host.js';
 import { gatherProcessHostFacts } from './planner/process-host.js';
-import type { Gate } from './steps.js';
+import type { Gate, Plan } from './steps.js';
+import { checkTerminalRequest, handOverMaster, prepareTerminal, type PreparedTerminal } from './terminal.js';
 
-const mkfifo = fn('int mkfifo(const char *path, uint32_t mode)');
 
 export interface CreateOptions {
   root: string;
@@ -41,12 +39,16 @@ export interface CreateOptions {
   preserveFds: number;
   /** --systemd-cgroup: linux.cgroupsPath is slice:prefix:name. */
   systemdCgroup: boolean;
+  /** run --detach: nobody stays to relay a terminal. */
+  detach?: boolean;
 }
 
 export interface Created {
   container: LockedContainer;
   record: ContainerRecord;
   child: Child;
+  /** process.terminal without --console-socket (run in the foreground): the pty master berth relays. */
+  master?: number;
 }
 
 /** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
@@ -55,29 +57,21 @@ export const UNSUPPORTED_HOOKS = ['createContainer'] as const;
 export async function createContainer(options: CreateOptions): Promise<Created> {
   const store = new StateStore(options.root);
   store.dirOf(options.id); // a bad id is refused before anything else happens
-  const bundle = resolve(options.bundle);
-  const config = loadConfig(bundle);
-  refuseUnsupported(config);
-  checkConsoleOptions(config, options.consoleSocket);
-  const rootfs = resolve(bundle, config.root?.path ?? 'rootfs');
-
+  const { bundle, config, rootfs } = loadBundle(options);
   const container = store.create(options.id);
   let child: Child | undefined;
   let record: ContainerRecord | undefined;
-  let pty: Pty | undefined;
+  let pty: PreparedTerminal | undefined;
   try {
-    const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: makeFifo(container.fifoPath) } : { kind: 'pipe' };
-    const host = await gatherHostFacts(config, bundle, rootfs);
-    const planned = plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
-
-    let stdio: [number, number, number] = [0, 1, 2];
-    if (options.consoleSocket) {
-      pty = openPty(config.process?.consoleSize);
-      stdio = [pty.slave, pty.slave, pty.slave];
-      // Before any planned step: the child's fds 0-2 are the slave by then.
-      planned.steps.unshift(...terminalSteps());
+    if (options.gate === 'fifo') createFifoGate(container.fifoPath);
+    const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: container.fifoPath } : { kind: 'pipe' };
+    let planned = await planCreate(options, { bundle, config, rootfs }, gate);
+    if (config.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create', config.process?.consoleSize));
+    try {
+      child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
+    } finally {
+      pty?.spawned();
     }
-    child = spawn(planned, { stdio, preserveFds: options.preserveFds });
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
     record.cgroupPaths = applyCgroups(config, options.id, child.pid, options.systemdCgroup);
     container.write(record);
@@ -87,10 +81,10 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
     await child.setup();
     child.verify();
+    const master = pty && handOverMaster(pty, child.pid, options.consoleSocket && resolve(options.consoleSocket));
     if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
-    if (pty) sendConsole(options.consoleSocket!, pty);
     if (options.pidFile) writePidFile(resolve(options.pidFile), child.pid);
-    return { container, record, child };
+    return { container, record, child, ...(master !== undefined ? { master } : {}) };
   } catch (error) {
     child?.kill();
     if (record) removeCgroups(record);
@@ -98,21 +92,42 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     // runtime.md: a failed create goes on with the lifecycle's delete, poststop included.
     if (record) await runHooksWarning('poststop', config.hooks, ociState(record, 'stopped'), { cwd: bundle });
     throw asBerthError(error);
-  } finally {
-    // The container has the slave, the console socket's listener the master.
-    pty?.close();
   }
+}
+
+/**
+ * `create --dry-run`: the exact calls create would make, in order, with the config field
+ * behind each, and nothing created (no state, cgroup, process or mount).
+ */
+export async function dryRun(options: CreateOptions): Promise<string> {
+  const dir = new StateStore(options.root).dirOf(options.id);
+  const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: join(dir, EXEC_FIFO) } : { kind: 'pipe' };
+  return formatPlan(await planCreate(options, loadBundle(options), gate));
+}
+
+interface Bundle {
+  bundle: string;
+  config: Config;
+  rootfs: string;
+}
+
+/** The validated config of the bundle, refused early where berth cannot honour it. */
+function loadBundle(options: CreateOptions): Bundle {
+  const bundle = resolve(options.bundle);
+  const config = loadConfig(bundle);
+  refuseUnsupported(config);
+  // create returns while the process waits: only run in the foreground can relay a terminal.
+  checkTerminalRequest(config.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
+  return { bundle, config, rootfs: resolve(bundle, config.root?.path ?? 'rootfs') };
+}
+
+async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bundle, gate: Gate): Promise<Plan> {
+  const host = await gatherHostFacts(config, bundle, rootfs);
+  return plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
 }
 
 async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
   return { fs: await gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
-}
-
-/** A terminal is only ever handed over through --console-socket (as runc requires). */
-function checkConsoleOptions(config: Config, consoleSocket: string | undefined): void {
-  const terminal = config.process?.terminal === true;
-  if (terminal && !consoleSocket) throw new BerthError('process.terminal is true: --console-socket is required to receive the terminal');
-  if (!terminal && consoleSocket) throw new BerthError('--console-socket is only used when process.terminal is true');
 }
 
 function refuseUnsupported(config: Config): void {
@@ -136,12 +151,6 @@ function newRecord(id: string, pid: number, bundle: string, rootfs: string, conf
     owner: '',
     config,
   };
-}
-
-/** The exec FIFO, writable by anyone (as runc's): the container's user must open it. */
-function makeFifo(path: string): string {
-  check('mkfifo', [path, '0622'], mkfifo(path, 0o622) as number);
-  return path;
 }
 
 function writeOomScoreAdj(pid: number, value: number): void {

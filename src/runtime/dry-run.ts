@@ -144,6 +144,7 @@ export function formatPlan(plan: Plan): string {
   for (const [file, content] of [['uid_map', plan.uidMap], ['setgroups', plan.setgroups], ['gid_map', plan.gidMap]] as const) {
     if (content !== undefined) lines.push(`parent writes /proc/<pid>/${file}: ${JSON.stringify(content)}`);
   }
+  for (const { field, what } of plan.parentRlimits ?? []) lines.push(`parent sets with prlimit(<pid>): ${field}: ${what}`);
   plan.steps.forEach((step, i) => lines.push(stepLine(i, step)));
   lines.push(
     plan.gate.kind === 'pipe'

@@ -38,7 +38,7 @@
 //     translates them through the child's /proc/<pid>/uid_map and gid_map.
 //   - Two fds live above the table until the gate (the sync pipe hold, the FIFO): the
 //     `open` steps still get firstFree, as the plan's steps close what they open.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { errno, errnoAddress, fn, SysError } from '../../bindings/libc.js';
 import { errnoName } from '../../bindings/errno.js';
 import { CLONE, CSIGNAL, O, PR, SIGCHLD, SIGKILL, WNOHANG, signalName } from '../../bindings/constants.js';
@@ -367,6 +367,7 @@ class ChainChild implements Child {
   async setup(): Promise<void> {
     try {
       this.writeIdMaps();
+      this.setParentRlimits();
       sys.writeAll(this.prepared.syncWrite, GO);
       for (const { step, index } of this.reported) {
         const errno = this.reports.next(this.prepared.reportRead);
@@ -469,6 +470,17 @@ class ChainChild implements Child {
         writeFileSync(`/proc/${this.pid}/${file}`, content);
       } catch (e) {
         throw new BerthError(`${field}: write /proc/${this.pid}/${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+      }
+    }
+  }
+
+  private setParentRlimits(): void {
+    for (const { resource, soft, hard, what, field } of this.plan.parentRlimits ?? []) {
+      try {
+        sys.prlimit(this.pid, resource, { soft, hard });
+      } catch (e) {
+        if (e instanceof SysError) throw new BerthError(`${field}: ${what}: ${e.code}`);
+        throw e;
       }
     }
   }
@@ -588,15 +600,22 @@ function sameSet(a: number[], b: number[]): boolean {
   return sa.size === sb.size && [...sa].every((x) => sb.has(x));
 }
 
-/** Create the FIFO a fifo gate waits on (berth create, before spawn), readable by root only. */
+/**
+ * Create the FIFO a fifo gate waits on (berth create, before spawn). The container's
+ * process reads it after it has taken the container user's ids, so others may read;
+ * only root (berth start) writes. Set with chmod, not mkfifo's mode, which the umask cuts.
+ */
 export function createFifoGate(path: string): void {
   try {
     sys.mkfifo(path, 0o600);
+    chmodSync(path, FIFO_MODE);
   } catch (e) {
     if (e instanceof SysError) throw new BerthError(`cannot create the exec fifo ${path}: ${e.code}`);
     throw e;
   }
 }
+
+export const FIFO_MODE = 0o604;
 
 /**
  * Release a container waiting on a fifo gate (berth start): open the FIFO for writing

@@ -1,18 +1,16 @@
 // What several lifecycle commands share: signalling the container process without ever
 // hitting a process that merely reuses its pid, waiting for it to die, and destroying
 // a container (process, cgroups, state directory, poststop hooks).
-import { closeSync, constants, openSync, readlinkSync, unlinkSync, writeSync } from 'node:fs';
-import { check, fn, SysError } from '../../bindings/libc.js';
+import { closeSync, readlinkSync, unlinkSync } from 'node:fs';
+import { SysError } from '../../bindings/libc.js';
+import { pidfdOpen, pidfdSendSignal } from '../../bindings/syscalls.js';
 import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, isPaused, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
+import { openFifoGate } from './executor.js';
 import { runHooksWarning } from './hooks.js';
 
-const syscall = fn('long syscall(long number, ...)');
-// Numbers from the table shared by every architecture since Linux 5.1 (x86_64 = aarch64).
-const SYS_pidfd_send_signal = 424;
-const SYS_pidfd_open = 434;
 const ESRCH = 3;
 const SIGKILL = 9;
 
@@ -54,12 +52,16 @@ export function removeCgroups(record: ContainerRecord): void {
  */
 export function signalContainer(record: ContainerRecord, signal: number): boolean {
   if (record.pid <= 0) return false;
-  const pidfd = syscall(SYS_pidfd_open, 'int', record.pid, 'uint', 0) as number;
-  if (pidfd < 0) return false;
+  let pidfd: number;
+  try {
+    pidfd = pidfdOpen(record.pid);
+  } catch {
+    return false; // gone already
+  }
   try {
     if (!isAlive(record.pid, record.pidStartTime)) return false;
     try {
-      check('pidfd_send_signal', [record.pid, signal], syscall(SYS_pidfd_send_signal, 'int', pidfd, 'int', signal, 'void *', null, 'uint', 0) as number);
+      pidfdSendSignal(pidfd, signal);
     } catch (error) {
       if (error instanceof SysError && error.errno === ESRCH) return false;
       throw new BerthError(`cannot signal container process ${record.pid}: ${(error as Error).message}`);
@@ -95,26 +97,11 @@ export async function destroyContainer(container: LockedContainer, record: Conta
 }
 
 /**
- * TODO(lead): the executor branch exports an openFifoGate of its own (same open+write);
- * when it is merged, call that here and keep only the unlink.
- * Open the exec FIFO gate of a created container: the child blocks in open(O_RDONLY) on
- * it, and the byte written here is the first one of the path it then execs. Non-blocking,
- * so a child that is gone is an error (ENXIO: no reader) instead of a hang.
+ * Release a created container (berth start): the executor's gate write, then the FIFO
+ * goes, which is how `state` tells created from running.
  */
-export function openFifoGate(fifoPath: string): void {
-  let fd: number;
-  try {
-    fd = openSync(fifoPath, constants.O_WRONLY | constants.O_NONBLOCK);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENXIO') throw new BerthError('container process is not waiting to start (it has died)');
-    throw new BerthError(`cannot open ${fifoPath}: ${code ?? (error as Error).message}`);
-  }
-  try {
-    writeSync(fd, '/');
-  } finally {
-    closeSync(fd);
-  }
+export function releaseFifoGate(fifoPath: string): void {
+  openFifoGate(fifoPath);
   unlinkSync(fifoPath);
 }
 

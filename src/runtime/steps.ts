@@ -126,8 +126,23 @@ export interface Plan {
   gidMap?: string;
   /** Written to /proc/<pid>/setgroups before gid_map when set. */
   setgroups?: 'allow' | 'deny';
+  /**
+   * Set by the parent on the child with prlimit(pid) right after the id maps, before the
+   * child's steps run: in a user namespace the child cannot raise a hard limit itself
+   * (that takes CAP_SYS_RESOURCE in the initial user namespace), the parent may.
+   */
+  parentRlimits?: ParentRlimit[];
   /** What the parent checks in /proc/<pid>/status before it lets the gate open. */
   expect: Expectations;
+}
+
+/** A resource limit for prlimit(2): resource is an RLIMIT_* number. */
+export interface ParentRlimit {
+  resource: number;
+  soft: bigint;
+  hard: bigint;
+  what: string;
+  field: string;
 }
 
 export interface Expectations {

@@ -84,6 +84,7 @@ export function plan(req: PlanRequest): Plan {
     gate: req.gate,
     ...(ns.uidMap ? { uidMap: ns.uidMap } : {}),
     ...(ns.gidMap ? { gidMap: ns.gidMap } : {}),
+    ...(proc.parentRlimits.length ? { parentRlimits: proc.parentRlimits } : {}),
     expect: proc.expect,
   };
 }

@@ -87,7 +87,15 @@ function idMaps(cfg: Config, newUser: boolean, joinedUser: boolean): Pick<Namesp
     return {};
   }
   if (!uid?.length || !gid?.length) throw new BerthError('linux.uidMappings/gidMappings: a new user namespace needs both uid and gid mappings');
+  // The child sets up the container as root of the new namespace (see becomeRoot), as
+  // runc does, which refuses such a config too ("no root user mapping found").
+  if (!mapsZero(uid)) throw new BerthError('linux.uidMappings: container uid 0 is not mapped: the runtime sets the container up as root of its user namespace');
+  if (!mapsZero(gid)) throw new BerthError('linux.gidMappings: container gid 0 is not mapped: the runtime sets the container up as root of its user namespace');
   return { uidMap: formatMap(uid), gidMap: formatMap(gid) };
+}
+
+function mapsZero(mappings: readonly IdMapping[]): boolean {
+  return mappings.some((m) => m.containerID === 0 && m.size > 0);
 }
 
 function formatMap(mappings: readonly IdMapping[]): string {
@@ -118,6 +126,11 @@ export function execNamespaces(differing: Record<string, string>): NamespacePlan
 export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, cfg: Config, firstFree: number): Step[] {
   const steps: Step[] = ns.joins.map(({ type, path }) =>
     step('setns', [fds[type]!, NAMESPACES[type]!.flag], `join ${type} namespace ${path}`, fieldOf(cfg, type), { sync: true }));
+  if (ns.has.has('user')) {
+    // Right after entering the user namespace: created by clone(), or joined first (JOIN_ORDER).
+    const entered = ns.joins[0]?.type === 'user' ? 1 : 0;
+    steps.splice(entered, 0, ...becomeRoot(cfg, ns.created.has('user')));
+  }
   const viaUnshare = ns.joins.some((j) => j.type === 'user') ? ['network', 'mount', 'ipc', 'uts'] : [];
   for (const type of viaUnshare) {
     if (ns.created.has(type)) steps.push(step('unshare', [NAMESPACES[type]!.flag], `new ${type} namespace`, fieldOf(cfg, type)));
@@ -129,6 +142,22 @@ export function namespaceSteps(ns: NamespacePlan, fds: Record<string, number>, c
     throw new BerthError('linux.timeOffsets: offsets are given but the container has no new time namespace');
   }
   return steps;
+}
+
+/**
+ * In a user namespace the child still has the runtime's ids, which the namespace does
+ * not map: files it creates would belong to the overflow uid, and mkdir fails with
+ * EOVERFLOW. It becomes root of the namespace first (keeping every capability there),
+ * as runc's nsexec does, and drops the runtime's supplementary groups while it may.
+ */
+function becomeRoot(cfg: Config, created: boolean): Step[] {
+  const uidField = created ? 'linux.uidMappings' : fieldOf(cfg, 'user');
+  const gidField = created ? 'linux.gidMappings' : fieldOf(cfg, 'user');
+  return [
+    step('sys_setgroups', [0, null], 'clear the supplementary groups in the user namespace', gidField),
+    step('sys_setresgid', [0, 0, 0], 'become gid 0 in the user namespace', gidField),
+    step('sys_setresuid', [0, 0, 0], 'become uid 0 in the user namespace', uidField),
+  ];
 }
 
 function fieldOf(cfg: Config, type: string): string {

@@ -7,10 +7,13 @@ import { closeSync, constants as fsConstants, fstatSync, openSync, readFileSync,
 import { posix } from 'node:path';
 import { errnoName } from '../../../bindings/errno.js';
 import { errno, fn } from '../../../bindings/libc.js';
+import { prlimit } from '../../../bindings/syscalls.js';
 import type { SeccompFilter } from '../../../bindings/seccomp.js';
 import type { Config } from '../../config/types.js';
 import { BerthError } from '../../errors.js';
 import { hasHome, type ProcessConfig, type ProcessHostFacts } from './process.js';
+import { RLIMIT } from './process-consts.js';
+import type { Rlimit } from './rlimits.js';
 import { filterSpec, seccompFlags, type CompiledSeccomp, type FilterSpec, type SeccompConfig } from './seccomp.js';
 
 /** runc's PATH when process.env has none. */
@@ -28,7 +31,7 @@ export async function gatherProcessHostFacts(config: Config, rootfs: string): Pr
     const facts: ProcessHostFacts = {
       executable: findExecutable(root, process),
       capLastCap: capLastCap(),
-      inherited: inherited(),
+      inherited: inherited(process),
     };
     if (!hasHome(process.env)) facts.home = homeOf(root, process.user?.uid ?? 0);
     if (linux?.seccomp) facts.seccomp = await compileSeccomp(linux.seccomp);
@@ -156,7 +159,7 @@ function capLastCap(): number {
   return Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
 }
 
-function inherited(): NonNullable<ProcessHostFacts['inherited']> {
+function inherited(process: ProcessConfig): NonNullable<ProcessHostFacts['inherited']> {
   const status = new Map<string, string>();
   for (const line of readFileSync('/proc/self/status', 'utf8').split('\n')) {
     const colon = line.indexOf(':');
@@ -166,7 +169,14 @@ function inherited(): NonNullable<ProcessHostFacts['inherited']> {
     bounding: BigInt('0x' + (status.get('CapBnd') ?? '0')),
     noNewPrivs: status.get('NoNewPrivs') === '1',
     seccomp: status.get('Seccomp') === '2' ? 2 : 0,
+    rlimits: ownRlimits((process.rlimits ?? []).map((r) => r.type)),
   };
+}
+
+/** This process's limits of the given types (unknown types are the planner's error to report). */
+function ownRlimits(types: readonly string[]): Record<string, Rlimit> {
+  const known = types.filter((type) => RLIMIT[type] !== undefined);
+  return Object.fromEntries(known.map((type) => [type, prlimit(0, RLIMIT[type]!)]));
 }
 
 // ---------------------------------------------------------------------------------

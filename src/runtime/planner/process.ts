@@ -3,7 +3,8 @@
 // process, in runc's order (libcontainer standard_init_linux.go and finalizeNamespace):
 //
 //   personality, mkdir process.cwd,
-//   umask, rlimits                       while fully privileged
+//   umask, rlimits                       while fully privileged (hard limits the child
+//                                        cannot raise in a user namespace: by the parent)
 //   no_new_privs                         before seccomp, as runc
 //   seccomp without no_new_privs         needs CAP_SYS_ADMIN: before any capability goes
 //   chdir process.cwd                    as root, before the uid change
@@ -17,7 +18,7 @@ import { constants } from 'node:os';
 import { posix } from 'node:path';
 import type { Config } from '../../config/types.js';
 import { BerthError } from '../../errors.js';
-import type { Expectations, FdLayout, Step } from '../steps.js';
+import type { Expectations, FdLayout, ParentRlimit, Step } from '../steps.js';
 import {
   ambientSteps,
   boundingSteps,
@@ -27,7 +28,7 @@ import {
   type CapabilitiesConfig,
 } from './capabilities.js';
 import { CAP_LAST_CAP, PERSONALITY_DOMAINS, PR, X_OK } from './process-consts.js';
-import { rlimitSteps, type RlimitConfig } from './rlimits.js';
+import { hardLimitRaises, rlimitSteps, type Rlimit, type RlimitConfig } from './rlimits.js';
 import { seccompStep, type CompiledSeccomp, type SeccompConfig } from './seccomp.js';
 import { keepCapsStep, resolveUser, userExpectations, userSteps, type IdMapping, type UserConfig } from './user.js';
 
@@ -62,8 +63,11 @@ export interface ProcessHostFacts {
   capLastCap?: number;
   /** process.user.uid's home directory from the container's /etc/passwd, for HOME. */
   home?: string;
-  /** What the child inherits from the runtime process (its /proc/self/status). */
-  inherited?: { bounding: bigint; noNewPrivs: boolean; seccomp: 0 | 2 };
+  /**
+   * What the child inherits from the runtime process (its /proc/self/status), and the
+   * runtime's own limits of the types process.rlimits names.
+   */
+  inherited?: { bounding: bigint; noNewPrivs: boolean; seccomp: 0 | 2; rlimits?: Record<string, Rlimit> };
 }
 
 export interface ProcessContext {
@@ -79,6 +83,8 @@ export interface ProcessPlan {
   steps: Step[];
   exec: Step;
   expect: Expectations;
+  /** Hard limits the parent raises before the steps run (see Plan.parentRlimits). */
+  parentRlimits: ParentRlimit[];
 }
 
 const DEFAULT_UMASK = 0o022;
@@ -113,7 +119,7 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
     ...(nnp ? [noNewPrivsStep()] : []),
     ...(seccomp && !nnp ? [seccomp] : []),
     chdirStep(cwd),
-    ...boundingSteps(caps, lastCap, ctx.host.inherited?.bounding),
+    ...boundingSteps(caps, lastCap, startingBounding(ctx)),
     keepCapsStep(true),
     ...userSteps(user),
     keepCapsStep(false),
@@ -128,7 +134,18 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
     what: `execute ${executable}`,
     field: 'process.args[0]',
   };
-  return { steps, exec, expect: expectations(ctx.host, caps, user, nnp, seccomp !== undefined) };
+  const parentRlimits = ctx.userNamespace ? hardLimitRaises(process.rlimits, ctx.host.inherited?.rlimits ?? {}) : [];
+  return { steps, exec, expect: expectations(ctx, caps, user, nnp, seccomp !== undefined), parentRlimits };
+}
+
+/**
+ * The bounding set the child has when its process steps run: entering a user namespace
+ * (created by clone() or joined with setns) gives it every capability there, whatever
+ * the runtime itself lacks; otherwise it has what it inherited from the runtime.
+ * Undefined when unknown: every capability is then assumed present.
+ */
+function startingBounding(ctx: ProcessContext): bigint | undefined {
+  return ctx.userNamespace ? undefined : ctx.host.inherited?.bounding;
 }
 
 function compiledSeccomp(host: ProcessHostFacts): CompiledSeccomp {
@@ -236,7 +253,7 @@ function accessStep(executable: string): Step {
 
 /** Exactly what /proc/<pid>/status will show at the gate. */
 function expectations(
-  host: ProcessHostFacts,
+  ctx: ProcessContext,
   caps: ReturnType<typeof capabilitySets>,
   user: ReturnType<typeof resolveUser>,
   nnp: boolean,
@@ -245,11 +262,13 @@ function expectations(
   const expect: Expectations = { ...userExpectations(user), ...capabilityExpectations(caps) };
   if (nnp) expect.noNewPrivs = true;
   if (filtered) expect.seccomp = 2;
-  const inherited = host.inherited;
+  // PR_CAPBSET_DROP cannot add back what the child lacked.
+  const starting = startingBounding(ctx);
+  if (starting !== undefined) expect.capBnd = caps.bounding & starting;
+  const inherited = ctx.host.inherited;
   if (!inherited) return expect;
-  // PR_CAPBSET_DROP cannot add back what the runtime itself lacks; no_new_privs and
-  // seccomp filters stick once set, so a runtime running with them passes them on.
-  expect.capBnd = caps.bounding & inherited.bounding;
+  // no_new_privs and seccomp filters stick once set, even across user namespaces, so a
+  // runtime running with them passes them on.
   expect.noNewPrivs = nnp || inherited.noNewPrivs;
   expect.seccomp = filtered ? 2 : inherited.seccomp;
   return expect;
