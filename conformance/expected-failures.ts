@@ -13,20 +13,8 @@
  */
 const CREATE_CONTAINER_HOOKS = 'create refuses hooks.createContainer ("not supported yet"): they would run mid-chain in the container\'s mount namespace, which the executor cannot do yet';
 
-/**
- * `berth: mounts[2]: mkdir /dev/pts: EOVERFLOW`. In a new user namespace, creating the
- * mount points in the container's own /dev tmpfs fails: the process making them still
- * has the host's uid and gid 0, which the namespace's mappings do not map (it switches
- * to its mapped ids only later in the chain). Being fixed on the userns branch; until
- * then `berth features` does not list the user namespace.
- */
-const USER_NAMESPACE = 'a container with a new user namespace fails during its mounts ("mounts[2]: mkdir /dev/pts: EOVERFLOW")';
-
 export const BERTH_EXPECTED_FAILURES: Record<string, string> = {
   // runtime.test
   "config.md#posix-platform-hooks MUST: prestart, createRuntime and createContainer hooks run during create, in that order, with the state on stdin": CREATE_CONTAINER_HOOKS,
   "runtime.md#state MUST: createContainer hooks get the pid as seen by the host": CREATE_CONTAINER_HOOKS,
-  // config-linux.test
-  "config-linux.md#user-namespace-mappings MUST: uidMappings and gidMappings are the user namespace maps": USER_NAMESPACE,
-  "config-linux.md#user-namespace-mappings MUST: the container process is the mapped host uid": USER_NAMESPACE,
 };

@@ -44,14 +44,6 @@ const SPEC_ARCHS: Record<SeccompArch, true> = {
 };
 
 /**
- * Namespace types the planner knows but a container cannot have yet. user: on main a
- * container with a new user namespace fails while making its mounts ("mounts[2]: mkdir
- * /dev/pts: EOVERFLOW", see conformance/expected-failures.ts); it returns to the list
- * when such a container runs.
- */
-const NAMESPACES_NOT_YET: readonly string[] = ['user'];
-
-/**
  * Options the parser knows but the mounts planner accepts only in part. tmpcopyup: only
  * when there is nothing to copy (the chain cannot copy files yet), so advertising it
  * would promise the copy.
@@ -90,7 +82,7 @@ export function supportedHooks(): HookName[] {
 
 /** linux.namespaces[].type values a container can have, created or joined. */
 export function supportedNamespaces(): NamespaceType[] {
-  return names(NAMESPACES).filter((type) => !NAMESPACES_NOT_YET.includes(type)).sort() as NamespaceType[];
+  return (names(NAMESPACES) as NamespaceType[]).sort();
 }
 
 /** Seccomp actions the filter compiler translates (SCMP_ACT_NOTIFY needs a listener: refused). */
