@@ -3,7 +3,7 @@
 // commands read them (same id rules, same status derivation, same locks), and the
 // cgroups that record names.
 import { BerthError } from '../errors.js';
-import { StateStore, type ContainerRecord, type Status } from '../state/index.js';
+import { StateStore, type ContainerRecord, type LockedContainer, type Status } from '../state/index.js';
 import { openCgroups, type CgroupHandle } from './index.js';
 
 export interface CgroupContainer {
@@ -20,7 +20,7 @@ export interface CgroupContainer {
 export function readContainer(root: string, id: string): CgroupContainer {
   const container = new StateStore(root).open(id, 'none');
   try {
-    return withCgroups(container.read(), container.status.bind(container));
+    return withCgroups(container);
   } finally {
     container.close();
   }
@@ -34,15 +34,16 @@ export function readContainer(root: string, id: string): CgroupContainer {
 export function changeContainer<T>(root: string, id: string, change: (container: CgroupContainer) => T): T {
   const container = new StateStore(root).open(id, 'exclusive');
   try {
-    return change(withCgroups(container.read(), container.status.bind(container)));
+    return change(withCgroups(container));
   } finally {
     container.close();
   }
 }
 
 /** runc's rule for these commands: a stopped container has nothing left to act on. */
-function withCgroups(record: ContainerRecord, statusOf: (record: ContainerRecord) => Status): CgroupContainer {
-  const status = statusOf(record);
+function withCgroups(container: LockedContainer): CgroupContainer {
+  const record = container.read();
+  const status = container.status(record);
   if (status === 'stopped') throw new BerthError(`container ${record.id} is not running`);
   if (!record.cgroupPaths) throw new BerthError(`container ${record.id} has no cgroups`);
   return { record, status, cgroups: openCgroups(record.cgroupPaths) };
