@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { BERTH, berth, type Result } from './helpers/berth.js';
 import { bundleFor, makeBundle, type OciConfig } from './helpers/bundle.js';
 import { ConsoleListener } from './helpers/console.js';
+import { cgroupDirsNamed } from './helpers/leftovers.js';
 import { tempRoot, uniqueId } from './helpers/state.js';
 
 /**
@@ -40,27 +41,6 @@ function berthLeaving(args: string[]): Result {
 /** A busybox bundle with these args, removed when the test ends. */
 function busyboxBundle(t: Test, args: string[], edit?: (config: OciConfig) => void) {
   return bundleFor(t, { args, edit });
-}
-
-/** Cgroup directories whose name contains `id`, in every hierarchy (two levels deep). */
-function cgroupDirsNamed(id: string): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const entry of entries) {
-      if (!entry.isDirectory()) continue;
-      const path = join(dir, entry.name);
-      if (entry.name.includes(id)) found.push(path);
-      else if (depth > 0) walk(path, depth - 1);
-    }
-  };
-  walk('/sys/fs/cgroup', 3);
-  return found;
 }
 
 function stateOf(root: string, id: string) {

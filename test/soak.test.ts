@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH } from './helpers/berth.js';
 import { bundleFor } from './helpers/bundle.js';
+import { cgroupDirsNamed } from './helpers/leftovers.js';
 
 const CYCLES = 200;
 
@@ -32,28 +33,6 @@ function processesIn(rootfs: string): number[] {
   return found;
 }
 
-/** Cgroup directories (two levels under each hierarchy) whose name holds the prefix. */
-function cgroupsNamed(prefix: string): string[] {
-  const found: string[] = [];
-  for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
-    const walk = (dir: string, depth: number) => {
-      let entries;
-      try {
-        entries = readdirSync(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      for (const e of entries) {
-        if (!e.isDirectory()) continue;
-        if (e.name.includes(prefix)) found.push(join(dir, e.name));
-        else if (depth > 0) walk(join(dir, e.name), depth - 1);
-      }
-    };
-    walk(join('/sys/fs/cgroup', hierarchy), 1);
-  }
-  return found;
-}
-
 t.test(`${CYCLES} sequential runs neither hang nor leave anything behind`, async (t) => {
   const bundle = bundleFor(t, { args: ['/bin/true'] });
   const root = mkdtempSync(join(tmpdir(), 'berth-soak-'));
@@ -71,6 +50,6 @@ t.test(`${CYCLES} sequential runs neither hang nor leave anything behind`, async
   t.same(existsSync(root) ? readdirSync(root) : [], [], 'no state directory left under --root');
   t.same(mountsUnder(bundle.dir), [], 'no mount of the bundle left on the host');
   t.same(processesIn(bundle.rootfs), [], 'no process left in the rootfs');
-  t.same(cgroupsNamed(prefix), [], 'no cgroup left');
+  t.same(cgroupDirsNamed(prefix), [], 'no cgroup left');
   t.equal(fdCount(), fdsBefore, 'the caller holds as many fds as before');
 });
