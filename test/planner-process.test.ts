@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config } from '../src/config/types.js';
 import { BerthError } from '../src/errors.js';
-import { planProcess, type ProcessContext, type ProcessHostFacts } from '../src/runtime/planner/process.js';
+import { cwdSteps, planProcess, type ProcessContext, type ProcessHostFacts } from '../src/runtime/planner/process.js';
 import { fdLayout, type Step } from '../src/runtime/steps.js';
 
 const PR_SET_KEEPCAPS = 8;
@@ -290,16 +290,14 @@ t.test('personality: LINUX32 becomes personality(PER_LINUX32), first', async (t)
   t.notOk(calls(plan(config()).steps).includes('personality'));
 });
 
-t.test('cwd: created component by component in create mode, then entered as root', async (t) => {
+t.test('cwd: created component by component (by the container plan, create only), then entered as root', async (t) => {
+  const mkdirs = cwdSteps(config({ cwd: '/srv/app/', user: { uid: 1000 } }) as unknown as Config);
+  t.same(mkdirs.map((s) => [s.call, s.args[0], s.args[1], s.ok]), [['mkdir', '/srv', 0o755, [EEXIST]], ['mkdir', '/srv/app', 0o755, [EEXIST]]]);
   const p = plan(config({ cwd: '/srv/app/', user: { uid: 1000 } }));
-  const mkdirs = p.steps.filter((s) => s.call === 'mkdir');
-  t.same(mkdirs.map((s) => [s.args[0], s.args[1], s.ok]), [['/srv', 0o755, [EEXIST]], ['/srv/app', 0o755, [EEXIST]]]);
-  t.ok(p.steps.indexOf(mkdirs[1]!) < index(p.steps, (s) => s.call === 'umask'), 'created before process.user.umask applies, as runc');
+  t.notOk(calls(p.steps).includes('mkdir'), 'the process steps only enter it');
   const chdir = index(p.steps, (s) => s.call === 'chdir');
   t.same(p.steps[chdir]!.args, ['/srv/app']);
   t.ok(chdir < index(p.steps, (s) => s.call === 'sys_setresuid'));
-  const exec = plan(config({ cwd: '/srv/app' }), context({}, { mode: 'exec' }));
-  t.notOk(calls(exec.steps).includes('mkdir'), 'berth exec does not create directories in a running container');
   t.throws(() => plan(config({ cwd: 'relative' })), { message: /^process\.cwd: "relative" is not an absolute path/ });
 });
 

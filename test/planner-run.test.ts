@@ -190,11 +190,19 @@ t.test('a cgroup namespace: the cgroup mount shows the container\'s cgroup as it
     ],
     linux: { namespaces: [{ type: 'mount' }, { type: 'cgroup' }] },
   };
-  const seen = runPlan({ config, bundle, rootfs, probes: { reads: ['/proc/self/cgroup'], writes: ['/sys/fs/cgroup/x'] } });
+  // v1/hybrid: a writable tmpfs (as runc leaves it) holding read-only hierarchies; v2: one read-only cgroup2
+  const v1 = existsSync('/sys/fs/cgroup/pids/cgroup.procs');
+  const writes = v1 ? ['/sys/fs/cgroup/x', '/sys/fs/cgroup/pids/x'] : ['/sys/fs/cgroup/x'];
+  const seen = runPlan({ config, bundle, rootfs, probes: { reads: ['/proc/self/cgroup'], writes } });
   t.equal(seen.failed, undefined, `every step succeeded ${JSON.stringify(seen.failed)}`);
   t.ok(seen.reads['/proc/self/cgroup']!.split('\n').filter(Boolean).every((l) => l.endsWith(':/')), 'every hierarchy shows / in the namespace');
   t.ok(mountPoints(seen.mountinfo).some((p) => p.startsWith('/sys/fs/cgroup')), 'mounted');
-  t.equal(seen.writes['/sys/fs/cgroup/x'], 'EROFS');
+  if (v1) {
+    t.equal(seen.writes['/sys/fs/cgroup/x'], 'ok', 'the tmpfs is writable');
+    t.equal(seen.writes['/sys/fs/cgroup/pids/x'], 'EROFS', 'the hierarchy is read-only');
+  } else {
+    t.equal(seen.writes['/sys/fs/cgroup/x'], 'EROFS');
+  }
 });
 
 t.test('a time namespace gets its offsets before anything enters it', { skip: root ? false : 'needs root' }, async (t) => {

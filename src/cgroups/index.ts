@@ -75,9 +75,14 @@ class Handle implements CgroupHandle {
   }
 }
 
+/** Where setupCgroups will put the container's cgroups (the planner binds them into the container). */
+export function plannedCgroupPaths(config: CgroupConfig, containerId: string, opts: { systemd: boolean }, layout: Layout = detectLayout()): CgroupPaths {
+  return containerPaths(config.linux?.cgroupsPath, containerId, layout, opts.systemd);
+}
+
 /** Create the container's cgroups and apply linux.resources (devices default to runc's). */
 export function setupCgroups(config: CgroupConfig, containerId: string, opts: { systemd: boolean }, layout: Layout = detectLayout()): CgroupHandle {
-  const paths = containerPaths(config.linux?.cgroupsPath, containerId, layout, opts.systemd);
+  const paths = plannedCgroupPaths(config, containerId, opts, layout);
   const manager = new CgroupManager(paths, layout);
   try {
     manager.create();

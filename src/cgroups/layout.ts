@@ -67,5 +67,9 @@ export function detectLayout(): Layout {
   return parseLayout(mountinfo, controllers);
 }
 
-/** The v1 controllers berth manages (when the host mounts them). */
-export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'rdma', 'perf_event'] as const;
+/**
+ * The v1 hierarchies berth places a container in (when the host mounts them): every
+ * controller, and systemd's named hierarchy, which runc joins too, so that the
+ * container's /sys/fs/cgroup/systemd shows its own cgroup and not the host's tree.
+ */
+export const V1_CONTROLLERS = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids', 'hugetlb', 'net_cls', 'net_prio', 'rdma', 'perf_event', 'name=systemd'] as const;

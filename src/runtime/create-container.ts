@@ -12,6 +12,7 @@
 // create leaves no state directory, no process and no cgroup; then poststop hooks run.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { plannedCgroupPaths } from '../cgroups/index.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
@@ -123,7 +124,9 @@ function loadBundle(options: CreateOptions): Bundle {
 
 async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bundle, gate: Gate): Promise<Plan> {
   const host = await gatherHostFacts(config, bundle, rootfs);
-  return plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host });
+  // Known before they exist: a cgroup mount without a cgroup namespace binds them.
+  const cgroupPaths = plannedCgroupPaths(config, options.id, { systemd: options.systemdCgroup });
+  return plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host, cgroupPaths });
 }
 
 async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {

@@ -5,7 +5,8 @@
 // The child's chain, in order:
 //   namespaces   setns into joined ones, unshare cgroup/time (after the parent's setup)
 //   rootfs       (create) / rslave, rootfs bound onto itself and opened as the root fd,
-//                mounts, /dev, pivot_root (or MS_MOVE + chroot), rootfsPropagation
+//                mounts, /dev, pivot_root (or MS_MOVE + chroot), rootfsPropagation,
+//                mkdir process.cwd
 //   kernel       hostname, domainname, sysctls, readonly and masked paths, / read-only
 //   process      the process planner's steps (cwd, ids, caps, rlimits, seccomp)
 import { BerthError } from '../../errors.js';
@@ -17,7 +18,7 @@ import { needsDevSetup, planDevices } from './devices.js';
 import { planMounts } from './mounts.js';
 import { type NamespacePlan, createNamespaces, execNamespaces, namespaceSteps } from './namespaces.js';
 import { fsContext, step } from './paths.js';
-import { type ProcessHostFacts, planProcess } from './process.js';
+import { type ProcessHostFacts, cwdSteps, planProcess } from './process.js';
 import { finishPropagation, moveRoot, pivotRoot, prepareRoot, readonlyRoot, rootPropagation } from './rootfs.js';
 import { hostnameSteps, maskedPathSteps, readonlyPathSteps, sysctlSteps } from './system.js';
 
@@ -41,12 +42,10 @@ export interface PlanRequest {
   /** exec mode: the container's init pid, whose /proc/<pid>/ns/* are joined. */
   initPid?: number;
   /**
-   * The container's cgroup in each hierarchy, relative to the hierarchy's root, keyed by
-   * the hierarchy's directory name as in FsHostFacts.cgroup ("memory", "cpu,cpuacct",
-   * "systemd"; "" for a v2 host), e.g. {"memory": "/berth/c1"}: bound at the config's
-   * cgroup mount when the container has no cgroup namespace. They differ between v1
-   * hierarchies when berth itself runs in different cgroups in each. A hierarchy
-   * without an entry shows its root.
+   * The container's cgroup directories on the host, as its state record holds them
+   * (controller -> directory: {"memory": "/sys/fs/cgroup/memory/berth/c1", ...}): each
+   * hierarchy's one is bound at the config's cgroup mount when the container has no
+   * cgroup namespace, as runc does. A hierarchy without one shows its root.
    */
   cgroupPaths?: Record<string, string>;
 }
@@ -108,11 +107,12 @@ function containerSteps(req: PlanRequest, cfg: Config, ns: NamespacePlan, fds: F
     step('chdir', [req.bundle], `chdir to the bundle ${req.bundle}`, 'mounts'),
     ...prepareRoot(req.rootfs, propagation, facts.rootfsParentMount, fs.root),
     ...planMounts(mounts, {
-      fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupPaths: req.cgroupPaths ?? {},
+      fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupDirs: Object.values(req.cgroupPaths ?? {}),
     }),
     ...(needsDevSetup(mounts) ? planDevices(cfg.linux?.devices ?? [], facts.kcore, { fs, facts, bindNodes: userns }) : []),
     ...(req.noPivot ? moveRoot(req.rootfs, fs.root) : pivotRoot(fs.root, fs.scratch)),
     ...finishPropagation(propagation),
+    ...cwdSteps(cfg),
     ...hostnameSteps(cfg.hostname, cfg.domainname, ns.has),
     ...sysctlSteps(cfg.linux?.sysctl ?? {}, ns.has, fds.firstFree),
     ...readonlyPathSteps(cfg.linux?.readonlyPaths ?? [], facts.mountSetattr),

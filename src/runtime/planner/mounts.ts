@@ -2,7 +2,7 @@
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
-import { AT_EMPTY_PATH, AT_RECURSIVE, EEXIST, MOUNT_ATTR_RDONLY, MOUNT_ATTR_SIZE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './consts.js';
+import { AT_EMPTY_PATH, AT_RECURSIVE, EEXIST, MOUNT_ATTR_SIZE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './consts.js';
 import type { CgroupFacts, FsHostFacts } from './fs-host.js';
 import {
   type Attrs, type MountOptions, bindAttrs, describeAttrs, mountAttr, parseMountOptions, remountFlags,
@@ -16,8 +16,8 @@ export interface MountContext {
   facts: FsHostFacts;
   /** The container has a cgroup namespace of its own: cgroup filesystems show its cgroup as root. */
   cgroupNamespace: boolean;
-  /** The container's cgroup in each hierarchy, by hierarchy name (bound when there is no cgroup namespace). */
-  cgroupPaths: Record<string, string>;
+  /** The container's cgroup directories on the host (bound when there is no cgroup namespace). */
+  cgroupDirs: readonly string[];
 }
 
 export function isBind(mount: OciMount): boolean {
@@ -137,7 +137,7 @@ function cgroupMount(dest: string[], options: MountOptions, field: string, ctx: 
     if (!unified) throw new BerthError(`${field}: the host has no cgroup2 hierarchy mounted`);
     return [...makeDirs(ctx.fs, dest, field), ...hierarchyMount(unified, dest, options, field, ctx)];
   }
-  const readonly = (options.flags & MS_RDONLY) !== 0;
+  // "ro" applies to the hierarchies; the tmpfs holding them stays writable, as in runc.
   const tmpfsOptions = { ...options, flags: options.flags & ~MS_RDONLY };
   const v1 = cgroup.hierarchies.filter((h) => h.fsType === 'cgroup');
   return [
@@ -150,8 +150,6 @@ function cgroupMount(dest: string[], options: MountOptions, field: string, ctx: 
       return [...makeDirs(ctx.fs, sub, field), ...hierarchyMount(h, sub, options, field, ctx)];
     }),
     ...cgroupLinks(cgroup, dest, field, ctx),
-    // read-only last: the hierarchies' directories were created in the tmpfs above
-    ...(readonly ? onTarget(ctx.fs, dest, field, (_t, fd) => [setattr(fd, dest, { set: MOUNT_ATTR_RDONLY, clr: 0 }, false, field)]) : []),
   ];
 }
 
@@ -161,7 +159,7 @@ function hierarchyMount(h: CgroupFacts['hierarchies'][number], dest: string[], o
       step('mount', [h.fsType, target, h.fsType, options.flags, h.options || null], `mount ${[h.fsType, h.options].filter(Boolean).join(' ')} on ${display(dest)}`, field),
     ]);
   }
-  const source = join(h.mountPoint, ctx.cgroupPaths[h.name] ?? '/').replace(/(.)\/$/, '$1');
+  const source = ctx.cgroupDirs.find((dir) => dir === h.mountPoint || dir.startsWith(h.mountPoint + '/')) ?? h.mountPoint;
   return [
     ...mountOn(ctx.fs, dest, field, (target) => [
       step('mount', [source, target, null, MS_BIND | MS_REC, null], `bind ${source} on ${display(dest)}`, field),

@@ -2,7 +2,7 @@
 // pivot_root, hostname, sysctl), the steps that turn the child into the configured
 // process, in runc's order (libcontainer standard_init_linux.go and finalizeNamespace):
 //
-//   personality, mkdir process.cwd,
+//   personality
 //   umask, rlimits                       while fully privileged (hard limits the child
 //                                        cannot raise in a user namespace: by the parent)
 //   no_new_privs                         before seccomp, as runc
@@ -112,8 +112,6 @@ export function planProcess(config: Config, ctx: ProcessContext): ProcessPlan {
 
   const steps: Step[] = [
     ...personalitySteps(linux?.personality),
-    // Before the umask, as runc creates it before applying process.user.umask.
-    ...(ctx.mode === 'create' ? mkdirSteps(cwd) : []),
     umaskStep(process.user?.umask),
     ...rlimitSteps(process.rlimits),
     ...(nnp ? [noNewPrivsStep()] : []),
@@ -221,9 +219,15 @@ function noNewPrivsStep(): Step {
 }
 
 /**
- * Create process.cwd if it is missing, as runc does. After pivot_root the container's
- * root is /, so absolute paths (and any symlinks in them) resolve inside it.
+ * berth create: make process.cwd if it is missing, as runc does: right after pivot_root
+ * (the container's root is /, so absolute paths and any symlinks in them resolve inside
+ * it), as root with mode 0755, before / may become read-only and before the umask.
  */
+export function cwdSteps(config: Config): Step[] {
+  const process = (config as unknown as ProcessConfigView).process;
+  return process ? mkdirSteps(workingDirectory(process.cwd)) : [];
+}
+
 function mkdirSteps(cwd: string): Step[] {
   const parts = cwd.split('/').filter(Boolean);
   return parts.map((_, i) => {
