@@ -1,7 +1,7 @@
 // runtime.md: the state of a container and its lifecycle (create, start, kill, delete),
 // and config.md's hooks, which run at fixed points of that lifecycle.
 import t, { type Test } from 'tap';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { bundleFor, create, describeResult, readText, runtime, state, stateRootDir, uniqueId, waitForFile, waitForStatus, type Bundle } from './lib/bundle.js';
 import { canRunBaseline, sh } from './lib/check.js';
 
@@ -229,6 +229,21 @@ t.test('runtime.md#state MUST: createContainer hooks get the pid as seen by the 
   withHooks(b, { createContainer: [recordingHook(b, 'createContainer')] });
   if (!createOk(t, b)) return;
   t.equal(hookState(b, 'createContainer')?.['pid'], state(b.id)?.['pid']);
+});
+
+t.test('config.md#createcontainer-hooks MUST: createContainer hooks run in the container namespace, before pivot_root, their path resolved in the runtime namespace', async (t) => {
+  const b = bundleFor(t, untilGo);
+  // /bin/sh and the bundle are the host's: the root is not pivoted yet. The rootfs's own
+  // /proc is mounted already (the environment exists), in the container's namespaces.
+  const probe = [
+    'readlink /proc/self/ns/mnt', 'readlink /proc/self/ns/uts', 'readlink /proc/self/ns/pid',
+    `if [ -e ${b.rootfs}/proc/self/status ]; then echo rootfs-proc-mounted; fi`,
+  ].join('; ');
+  withHooks(b, { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `(${probe}) > ${b.path('seen')}`] }] });
+  if (!createOk(t, b)) return;
+  const pid = state(b.id)?.['pid'];
+  const ns = (name: string) => readlinkSync(`/proc/${pid}/ns/${name}`);
+  t.same(readText(b.path('seen')).split('\n').filter(Boolean), [ns('mnt'), ns('uts'), ns('pid'), 'rootfs-proc-mounted']);
 });
 
 t.test('config.md#createruntime-hooks MUST: createRuntime hooks see the status "creating"', async (t) => {

@@ -9,7 +9,6 @@ import { SysError } from '../bindings/libc.js';
 import { libseccomp, libseccompVersion, SeccompFilter } from '../bindings/seccomp.js';
 import { BerthError } from './errors.js';
 import type { Config, Features, NamespaceType, SeccompAction, SeccompArch, SeccompFlag, SeccompOperator } from './config/types.js';
-import { UNSUPPORTED_HOOKS } from './runtime/create-container.js';
 import { KNOWN_MOUNT_OPTIONS } from './runtime/planner/mount-options.js';
 import { NAMESPACES } from './runtime/planner/namespaces.js';
 import { compileFilter } from './runtime/planner/process-host.js';
@@ -74,10 +73,9 @@ const ruleWith = (action: string, op = 'SCMP_CMP_EQ'): SeccompConfig => ({
   syscalls: [{ names: ['getpid'], action, args: [{ index: 0, value: 0, op }] }],
 });
 
-/** Hook kinds create/start/delete run; the refused ones (createContainer) are not among them. */
+/** Hook kinds create/start/delete run: all of the spec's. */
 export function supportedHooks(): HookName[] {
-  const refused: readonly string[] = UNSUPPORTED_HOOKS;
-  return names(SPEC_HOOKS).filter((hook) => !refused.includes(hook));
+  return names(SPEC_HOOKS);
 }
 
 /** linux.namespaces[].type values a container can have, created or joined. */

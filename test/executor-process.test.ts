@@ -4,7 +4,7 @@
 import t from 'tap';
 import type { Config } from '../src/config/types.js';
 import { gatherProcessHostFacts } from '../src/runtime/planner/process-host.js';
-import { planProcess } from '../src/runtime/planner/process.js';
+import { cwdSteps, planProcess } from '../src/runtime/planner/process.js';
 import { spawn } from '../src/runtime/executor.js';
 import { busyboxRootfs, containerPlan, outputFile } from './helpers/executor.js';
 
@@ -31,7 +31,8 @@ function check(name: string, process: Record<string, unknown>, linux: Record<str
     const plan = containerPlan(root, { args: ['/bin/true'] });
     const host = await gatherProcessHostFacts(config, root);
     const processPlan = planProcess(config, { fds: plan.fds, userNamespace: false, mode: 'create', host });
-    plan.steps.push(...processPlan.steps);
+    // the container plan makes a missing cwd; this test's plan is a minimal one
+    plan.steps.push(...cwdSteps(config), ...processPlan.steps);
     plan.exec = processPlan.exec;
     plan.expect = processPlan.expect;
 

@@ -92,7 +92,6 @@ t.test('every list is there and not empty', async (t) => {
 });
 
 t.test('what berth refuses is not advertised', async (t) => {
-  t.notOk(advertised['hooks'].includes('createContainer'), 'createContainer hooks');
   t.notOk(advertised['mountOptions'].includes('idmap'), 'idmapped mounts');
   t.notOk(advertised['mountOptions'].includes('tmpcopyup'), 'copying the image into a tmpfs');
   if (seccomp.enabled) {
@@ -200,16 +199,6 @@ t.test('every advertised hook kind runs', { skip: asRoot }, async (t) => {
     t.ok(existsSync(mark(hook)), `${hook} ran`);
     t.equal(JSON.parse(readFileSync(mark(hook), 'utf8') || '{}').id, r.id, `${hook} got the state on stdin`);
   }
-});
-
-t.test('a createContainer hook is refused and leaves nothing behind', { skip: asRoot }, async (t) => {
-  const bundle = bundleFor(t, { args: ['true'] });
-  bundle.config['hooks'] = { createContainer: [{ path: '/bin/true' }] };
-  bundle.write();
-  const r = run(t, bundle);
-  t.not(r.status, 0);
-  t.equal(r.stderr, 'berth: hooks.createContainer: not supported yet\n');
-  t.notOk(existsSync(join(r.root, r.id)), 'no container state');
 });
 
 t.test('every advertised seccomp action, operator, architecture and flag, in one real filter', { skip: asRoot || (seccomp.enabled ? false : 'libseccomp is not installed') }, async (t) => {

@@ -236,6 +236,43 @@ if (/not implemented yet/.test(probe.stderr)) {
     t.notOk(readFileSync(`${out}.poststop.ls`, 'utf8').includes(id), 'poststop ran after the state was deleted');
   });
 
+  t.test('before pivot_root: a createRuntime hook mounts into the rootfs, createContainer hooks run in the container', async (t) => {
+    const root = tempRoot(t);
+    const bundle = busyboxBundle(t, ['sh', '-c', 'cat /hooked/file; grep -c " /hooked " /proc/self/mountinfo']);
+    const seen = join(bundle.dir, 'seen');
+    // What GPU and device hooks do: enter the container's mount namespace by its pid and
+    // mount into the rootfs, which must be in place already and not yet pivoted.
+    const mountIn = hookScript(bundle.dir, 'mount-in', [
+      'pid=$(sed -n \'s/.*"pid":\\([0-9]*\\).*/\\1/p\')',
+      `mkdir -p ${bundle.rootfs}/hooked`,
+      `nsenter --target "$pid" --mount sh -c 'mount -t tmpfs -o size=1m hooked ${bundle.rootfs}/hooked && echo mounted by the hook > ${bundle.rootfs}/hooked/file'`,
+    ].join('\n'));
+    // Its path and the bundle resolve on the host's root; its namespaces are the container's.
+    const inContainer = hookScript(bundle.dir, 'in-container', `cat > ${seen}.state; (readlink /proc/self/ns/mnt; readlink /proc/self/ns/pid; readlink /proc/self/ns/uts; pwd) > ${seen}`);
+    bundle.config.hooks = { createRuntime: [{ path: mountIn }], createContainer: [{ path: inContainer }] };
+    bundle.write();
+    const id = uniqueId('prepivot');
+    cleanup(t, root, id);
+    t.equal(berthLeaving(['--root', root, 'create', '-b', bundle.dir, id]).status, 0);
+    const pid = stateOf(root, id).pid;
+    const state = JSON.parse(readFileSync(`${seen}.state`, 'utf8'));
+    t.same([state.id, state.status, state.pid], [id, 'creating', pid], 'createContainer got the state, with the host pid');
+    const ns = (name: string) => spawnSync('readlink', [`/proc/${pid}/ns/${name}`], { encoding: 'utf8' }).stdout.trim();
+    t.same(readFileSync(seen, 'utf8').split('\n').filter(Boolean), [ns('mnt'), ns('pid'), ns('uts'), bundle.rootfs],
+      "createContainer ran in the container's namespaces, in the rootfs (as runc)");
+    t.same(mountsUnder(bundle.rootfs), [], 'the hook\'s mount stayed in the container');
+    t.equal(berthLeaving(['--root', root, 'start', id]).status, 0);
+    for (let i = 0; i < 300 && stateOf(root, id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 10));
+    t.equal(berth(['--root', root, 'delete', id]).status, 0);
+  });
+
+  t.test('a failing createContainer hook aborts create and leaves nothing behind', async (t) => {
+    const bundle = busyboxBundle(t, ['sleep', '1000']);
+    bundle.config.hooks = { createContainer: [{ path: hookScript(bundle.dir, 'bad', 'echo no >&2; exit 4') }] };
+    bundle.write();
+    await failsCleanly(t, bundle.dir, /hooks\.createContainer\[0\]: .*bad exited with status 4: no/);
+  });
+
   t.test('process.terminal: the pty master goes to --console-socket, the container runs on the slave', async (t) => {
     const root = tempRoot(t);
     const bundle = busyboxBundle(t, ['sh', '-c', 'test -t 0 && test -t 1 && echo on-a-tty; busybox stty size'], (config) => {

@@ -325,6 +325,24 @@ t.test('root.readonly: / alone made read-only after everything else', async (t) 
   t.ok(lines(old.steps).includes(`mount(NULL, "/", NULL, ${K.MS_BIND | K.MS_REMOUNT | K.MS_RDONLY}, NULL)`));
 });
 
+t.test('hooks that run before pivot_root make the child wait there, in the rootfs, for the parent', async (t) => {
+  const none = planOf(config({ hooks: { startContainer: [{ path: '/x' }], poststop: [{ path: '/x' }] } }));
+  t.notOk(none.steps.some((s) => s.checkpoint), 'no checkpoint without prestart, createRuntime or createContainer hooks');
+  for (const name of ['prestart', 'createRuntime', 'createContainer']) {
+    for (const noPivot of [false, true]) {
+      const p = planOf(config({ hooks: { [name]: [{ path: '/x' }] } }), { noPivot });
+      const checkpoints = p.steps.filter((s) => s.checkpoint);
+      t.equal(checkpoints.length, 1, `${name}${noPivot ? ' --no-pivot' : ''}: one checkpoint`);
+      const i = p.steps.indexOf(checkpoints[0]!);
+      t.same([p.steps[i]!.call, p.steps[i]!.args, p.steps[i]!.sync, p.steps[i]!.checkpoint], ['fchdir', [p.fds.firstFree], true, 'hooks'], 'in the rootfs, waiting');
+      const root = p.steps.findIndex((s) => s.call === (noPivot ? 'chroot' : 'sys_pivot_root'));
+      t.ok(i < root, 'before the root changes');
+      t.ok(i > p.steps.findLastIndex((s) => s.field?.startsWith('mounts[')), 'after every mount');
+      t.ok(i > p.steps.findIndex((s) => s.what.includes('"zero"') || s.what.includes('/dev/zero')), 'after /dev');
+    }
+  }
+});
+
 t.test('--no-pivot moves the rootfs onto / and chroots', async (t) => {
   const p = planOf(config(), { noPivot: true });
   const l = lines(p.steps);

@@ -3,7 +3,7 @@
 // One probe script per config; the outputs are compared after normalizing only what
 // cannot be the same (mount ids, host paths, dates).
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFor, describeResult, resolveRuntime, which, type BundleOptions, type OciConfig } from './helpers/bundle.js';
@@ -178,4 +178,39 @@ t.test('env and cwd (HOME from /etc/passwd when unset)', { skip }, async (t) => 
 // runc spec's root is read-only: the cwd must be made before / turns read-only.
 t.test('cwd that does not exist yet is created', { skip }, async (t) => {
   compare(t, 'pwd; ls -ld .', { patch: { process: { cwd: '/work/dir' } } });
+});
+
+// Every hook kind but poststart (runc 1.1.5 runs those during create, before the process:
+// a deviation conformance/deviations.ts documents) logs, in order, the status it was
+// given and whose mount, uts and pid namespaces it runs in. startContainer runs in the
+// container and reaches the log through a bind mount.
+t.test('hooks: order, the status each gets, the namespaces each runs in', { skip }, async (t) => {
+  const logs: string[] = [];
+  for (const rt of [resolveRuntime(RUNC!), resolveRuntime('berth')]) {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-sbs-hooks-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'hook.sh'), [
+      'status=$(sed -n \'s/.*"status":"\\([a-z]*\\)".*/\\1/p\')',
+      '{ echo "hook $1 $status"; for n in mnt uts pid; do echo "ns $n $(readlink /proc/self/ns/$n)"; done; } >> "$LOG"',
+    ].join('\n'));
+    const onHost = (name: string) => ({ path: '/bin/sh', args: ['sh', join(dir, 'hook.sh'), name], env: [`LOG=${join(dir, 'log')}`] });
+    const hooks = {
+      prestart: [onHost('prestart')],
+      createRuntime: [onHost('createRuntime')],
+      createContainer: [onHost('createContainer')],
+      startContainer: [{ path: '/bin/sh', args: ['sh', '/hooks/hook.sh', 'startContainer'], env: ['LOG=/hooks/log'] }],
+      poststop: [onHost('poststop')],
+    };
+    const mounts = [{ destination: '/hooks', type: 'bind', source: dir, options: ['rbind'] }];
+    const bundle = bundleFor(t, { args: ['sh', '-c', 'echo process >> /hooks/log'], mounts, patch: { hooks }, rootfs: 'shared' });
+    const r = withOwnRoot(t, rt).run(bundle);
+    if (!t.equal(r.status, 0, describeResult(r))) return;
+    logs.push(readFileSync(join(dir, 'log'), 'utf8'));
+  }
+  const [runc, berth] = logs.map(normalizeNamespaces);
+  const lines = (log: string) => log.split('\n').filter((l) => !l.startsWith('ns '));
+  t.same(lines(runc!), ['hook prestart creating', 'hook createRuntime creating', 'hook createContainer creating', 'hook startContainer created', 'process', 'hook poststop stopped', ''],
+    'every hook logged, in the order runc runs them');
+  t.match(runc, /hook createContainer creating\nns mnt new\nns uts new\nns pid new\n/, 'createContainer in the container\'s namespaces');
+  t.equal(berth, runc, 'berth (found) gives hooks what runc (wanted) gives');
 });

@@ -28,7 +28,7 @@ export async function handler(args: GlobalOptions & CreationArgs & { detach: boo
   }
   const { container, record, child, master } = await createContainer({ ...creationRequest(args, 'pipe'), detach: args.detach });
   try {
-    await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: child.pid });
+    await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: child.pid, pivoted: true });
     child.release();
   } catch (error) {
     child.kill();

@@ -20,7 +20,7 @@ export async function handler(args: GlobalOptions & { containerId: string }): Pr
     if (status !== 'created') throw new BerthError(`cannot start an already ${status} container`);
     try {
       // runtime.md: in the container, before the user's process; a failure stops it.
-      await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: record.pid });
+      await runHooks('startContainer', record.config.hooks, ociState(record, 'created'), { containerPid: record.pid, pivoted: true });
     } catch (error) {
       signalContainer(record, 9);
       throw error;

@@ -4,8 +4,9 @@
 // Order (runtime-spec runtime.md "Lifecycle"):
 //   load + validate config -> claim the id (state dir, locked) -> exec.fifo -> plan ->
 //   clone (all new namespaces exist now; the child waits for setup) -> cgroups ->
-//   record with the pid -> prestart + createRuntime hooks (runtime namespace, before
-//   pivot_root, which the child has not reached) -> setup (the child's steps: mounts,
+//   record with the pid -> setup (the child's steps: mounts, /dev; then, while it waits
+//   at the hooks checkpoint, prestart + createRuntime hooks in the runtime namespace and
+//   createContainer hooks in the container's, before pivot_root, as runc; then
 //   pivot_root, ids, caps, ...) -> verify /proc/<pid>/status -> oom_score_adj ->
 //   the pty master to --console-socket (process.terminal) -> --pid-file.
 // Any failure kills the child and removes everything created so far, so a failed
@@ -52,9 +53,6 @@ export interface Created {
   master?: number;
 }
 
-/** Hook kinds that must run inside the container's namespaces mid-chain: not yet possible. */
-export const UNSUPPORTED_HOOKS = ['createContainer'] as const;
-
 export async function createContainer(options: CreateOptions): Promise<Created> {
   const store = new StateStore(options.root);
   store.dirOf(options.id); // a bad id is refused before anything else happens
@@ -78,9 +76,14 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
     container.write(record);
 
     const state = ociState(record, 'creating');
-    await runHooks('prestart', config.hooks, state, { cwd: bundle });
-    await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
-    await child.setup();
+    const pid = child.pid;
+    await child.setup({
+      hooks: async () => {
+        await runHooks('prestart', config.hooks, state, { cwd: bundle });
+        await runHooks('createRuntime', config.hooks, state, { cwd: bundle });
+        await runHooks('createContainer', config.hooks, state, { containerPid: pid, pivoted: false });
+      },
+    });
     child.verify();
     const master = pty && handOverMaster(pty, child.pid, options.consoleSocket && resolve(options.consoleSocket));
     if (config.process?.oomScoreAdj !== undefined) writeOomScoreAdj(child.pid, config.process.oomScoreAdj);
@@ -116,7 +119,6 @@ interface Bundle {
 function loadBundle(options: CreateOptions): Bundle {
   const bundle = resolve(options.bundle);
   const config = loadConfig(bundle);
-  refuseUnsupported(config);
   // create returns while the process waits: only run in the foreground can relay a terminal.
   checkTerminalRequest(config.process?.terminal === true, options.consoleSocket, options.gate === 'fifo' || options.detach === true);
   return { bundle, config, rootfs: resolve(bundle, config.root?.path ?? 'rootfs') };
@@ -131,12 +133,6 @@ async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bu
 
 async function gatherHostFacts(config: Config, bundle: string, rootfs: string): Promise<HostFacts> {
   return { fs: await gatherFsHostFacts(config, bundle, rootfs), process: await gatherProcessHostFacts(config, rootfs) };
-}
-
-function refuseUnsupported(config: Config): void {
-  for (const name of UNSUPPORTED_HOOKS) {
-    if (config.hooks?.[name]?.length) throw new BerthError(`hooks.${name}: not supported yet`);
-  }
 }
 
 function newRecord(id: string, pid: number, bundle: string, rootfs: string, config: Config): ContainerRecord {

@@ -6,9 +6,11 @@
 //
 //   const child = spawn(plan, { stdio: [0, 1, 2], preserveFds: 0 });
 //   // the child waits; the parent may now place child.pid in cgroups, etc.
-//   await child.setup();        // writes id maps, lets the steps run, reads every report
-//                               // up to the gate; on a failed step: kills the child and
-//                               // throws a StepError naming the step, field and errno
+//   await child.setup({ hooks }); // writes id maps, lets the steps run, reads every report
+//                               // up to the gate, runs the handler of each checkpoint step
+//                               // it reaches (the child waits meanwhile); on a failed step
+//                               // or handler: kills the child and throws (a StepError names
+//                               // the step, field and errno)
 //   child.verify();             // compares /proc/<pid>/status with plan.expect (throws)
 //   child.release();            // gate 'pipe' only: lets the child exec
 //   const status = await child.wait();   // when the caller is the child's parent
@@ -45,7 +47,7 @@ import { CLONE, CSIGNAL, O, PR, SIGCHLD, SIGKILL, WNOHANG, signalName } from '..
 import * as sys from '../../bindings/syscalls.js';
 import { BerthError } from '../errors.js';
 import { ChainBuilder, type ChainCall, type NativeArg } from './chain.js';
-import type { Expectations, Plan, Step } from './steps.js';
+import type { Checkpoint, Expectations, Plan, Step } from './steps.js';
 import { formatCloneFlags } from './dry-run.js';
 
 export interface SpawnOptions {
@@ -57,13 +59,16 @@ export interface SpawnOptions {
 
 export interface Child {
   readonly pid: number;
-  setup(): Promise<void>;
+  setup(checkpoints?: CheckpointHandlers): Promise<void>;
   verify(): void;
   release(): void;
   kill(): void;
   /** Exit status in the shell's convention: code, or 128+signal. */
   wait(): Promise<number>;
 }
+
+/** What the parent does at each checkpoint step while the child waits (steps.ts Checkpoint). */
+export type CheckpointHandlers = Partial<Record<Checkpoint, () => Promise<void>>>;
 
 /** A step as the chain runs it: a planned Step, or one the executor adds around them. */
 export interface ChainStep extends Omit<Step, 'call' | 'args'> {
@@ -364,7 +369,7 @@ class ChainChild implements Child {
     private readonly fds: ParentFds,
   ) {}
 
-  async setup(): Promise<void> {
+  async setup(checkpoints: CheckpointHandlers = {}): Promise<void> {
     try {
       this.writeIdMaps();
       this.setParentRlimits();
@@ -373,7 +378,9 @@ class ChainChild implements Child {
         const errno = this.reports.next(this.prepared.reportRead);
         if (errno === null) this.died(step);
         if (errno !== 0 && !step.ok?.includes(errno)) throw new StepError(step, index, errno, stepMessage(step, errno));
-        if (step.sync) sys.writeAll(this.prepared.syncWrite, GO);
+        if (!step.sync) continue;
+        if (step.checkpoint) await checkpoints[step.checkpoint]?.();
+        sys.writeAll(this.prepared.syncWrite, GO);
       }
       if (this.plan.gate.kind === 'fifo') {
         // berth start opens the gate; nobody reads the child's reports from here on.

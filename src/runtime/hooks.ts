@@ -20,11 +20,13 @@ type Hook = NonNullable<Hooks[HookName]>[number];
 const OUTPUT_TAIL = 512;
 
 /**
- * Where a hook runs: in the runtime's namespaces with this working directory, or (for
- * startContainer) inside the container: its namespaces, root and working directory,
- * entered with nsenter(1), so that the hook's path resolves in the container.
+ * Where a hook runs: in the runtime's namespaces with this working directory, or in the
+ * container's namespaces (entered with nsenter(1)) with the container process's working
+ * directory and, once it has pivoted (startContainer), its root too, so that the hook's
+ * path resolves in the container; before that (createContainer) the root is still the
+ * runtime's, where the path resolves (runtime.md, config.md "createContainer Hooks").
  */
-export type HookPlace = { cwd: string } | { containerPid: number };
+export type HookPlace = { cwd: string } | { containerPid: number; pivoted: boolean };
 
 /** Run every hook of one kind in order; the first failure throws a BerthError naming it. */
 export async function runHooks(name: HookName, hooks: Hooks | undefined, state: OciState, place: HookPlace): Promise<void> {
@@ -97,8 +99,9 @@ function command(hook: Hook, place: HookPlace): { file: string; args: string[]; 
   const args = hook.args ?? [hook.path];
   if ('cwd' in place) return { file: hook.path, args: args.slice(1), argv0: args[0] ?? hook.path, cwd: place.cwd };
   const pid = String(place.containerPid);
+  const root = place.pivoted ? ['--root'] : [];
   // nsenter execs the hook itself, so the hook's args[0] becomes its path.
-  return { file: nsenter(), args: ['--target', pid, ...namespaceFlags(place.containerPid), '--root', '--wd', '--', hook.path, ...args.slice(1)], argv0: 'nsenter' };
+  return { file: nsenter(), args: ['--target', pid, ...namespaceFlags(place.containerPid), ...root, '--wd', '--', hook.path, ...args.slice(1)], argv0: 'nsenter' };
 }
 
 const NSENTER_FLAGS: Record<string, string> = {
@@ -121,7 +124,7 @@ function namespaceFlags(pid: number): string[] {
 /** util-linux's nsenter (essential on Debian); the hook's env has no PATH to find it by. */
 function nsenter(): string {
   const found = ['/usr/bin/nsenter', '/bin/nsenter', '/usr/sbin/nsenter'].find((path) => existsSync(path));
-  if (!found) throw new BerthError('hooks.startContainer: nsenter (util-linux) is needed to run hooks in the container');
+  if (!found) throw new BerthError('hooks: nsenter (util-linux) is needed to run createContainer and startContainer hooks in the container');
   return found;
 }
 

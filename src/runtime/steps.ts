@@ -8,7 +8,9 @@
 // final gate that the parent opens once everything checked out. A step marked `sync`
 // additionally makes the child wait for the parent's go-ahead before the next step, so a
 // failure there (say, making / private) is never followed by a step that would be
-// harmful after it: the parent kills the child instead.
+// harmful after it: the parent kills the child instead. A sync step may also be a
+// `checkpoint`: the parent does part of the lifecycle (running hooks) while the child
+// waits there.
 
 /** A step argument. Strings become NUL-terminated C strings; null is NULL. */
 export type Arg =
@@ -48,7 +50,17 @@ export interface Step {
   ok?: readonly number[];
   /** Make the child wait for the parent's go-ahead after this step's report. */
   sync?: boolean;
+  /** With sync: what the parent does before its go-ahead (see Checkpoint). */
+  checkpoint?: Checkpoint;
 }
+
+/**
+ * Where the child waits while the parent does part of the lifecycle:
+ *  - `hooks`: the prestart, createRuntime and createContainer hooks run with the
+ *    container's mounts in place and before pivot_root (runtime.md "Lifecycle"), the
+ *    child's working directory being the rootfs, as runc's.
+ */
+export type Checkpoint = 'hooks';
 
 /**
  * The child's file descriptor table is made predictable before any planned step runs:

@@ -5,8 +5,8 @@
 // The child's chain, in order:
 //   namespaces   setns into joined ones, unshare cgroup/time (after the parent's setup)
 //   rootfs       (create) / rslave, rootfs bound onto itself and opened as the root fd,
-//                mounts, /dev, pivot_root (or MS_MOVE + chroot), rootfsPropagation,
-//                mkdir process.cwd
+//                mounts, /dev, [the hooks checkpoint], pivot_root (or MS_MOVE + chroot),
+//                rootfsPropagation, mkdir process.cwd
 //   kernel       hostname, domainname, sysctls, readonly and masked paths, / read-only
 //   process      the process planner's steps (cwd, ids, caps, rlimits, seccomp)
 import { BerthError } from '../../errors.js';
@@ -88,6 +88,20 @@ export function plan(req: PlanRequest): Plan {
   };
 }
 
+/** Hooks the parent runs while the child waits with its mounts in place, before pivot_root. */
+const PRE_PIVOT_HOOKS = ['prestart', 'createRuntime', 'createContainer'] as const;
+
+/**
+ * With such hooks, the child stops before pivot_root, its working directory the rootfs
+ * (where runc runs createContainer hooks), while the parent runs them (runtime.md
+ * "Lifecycle" steps 4-6). Without them there is nothing to wait for.
+ */
+function hooksCheckpoint(cfg: Config, rootFd: number): Step[] {
+  if (!PRE_PIVOT_HOOKS.some((name) => cfg.hooks?.[name]?.length)) return [];
+  return [step('fchdir', [rootFd], 'chdir to the rootfs, then wait while the parent runs the prestart, createRuntime and createContainer hooks', 'hooks',
+    { sync: true, checkpoint: 'hooks' })];
+}
+
 function execJoins(req: PlanRequest): Record<string, string> {
   const differing = req.host.fs.containerNamespaces;
   if (req.initPid === undefined || !differing) throw new Error('plan: exec mode needs initPid and the container\'s namespaces in the host facts');
@@ -110,6 +124,7 @@ function containerSteps(req: PlanRequest, cfg: Config, ns: NamespacePlan, fds: F
       fs, bundle: req.bundle, facts, cgroupNamespace: ns.has.has('cgroup'), cgroupDirs: Object.values(req.cgroupPaths ?? {}),
     }),
     ...(needsDevSetup(mounts) ? planDevices(cfg.linux?.devices ?? [], facts.kcore, { fs, facts, bindNodes: userns }) : []),
+    ...hooksCheckpoint(cfg, fs.root),
     ...(req.noPivot ? moveRoot(req.rootfs, fs.root) : pivotRoot(fs.root, fs.scratch)),
     ...finishPropagation(propagation),
     ...cwdSteps(cfg),
