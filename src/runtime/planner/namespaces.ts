@@ -66,9 +66,15 @@ export function createNamespaces(cfg: Config, supported: readonly string[]): Nam
   };
   if (joined.has('pid')) plan.joinPid = joined.get('pid');
   // With a user namespace joined by path, namespaces created by clone() would belong to
-  // the host's user namespace: they are unshared after the setns instead (pid cannot be:
-  // unshare(CLONE_NEWPID) only moves children).
-  const viaClone = joined.has('user') ? ['pid'] : ['user', 'pid', 'network', 'mount', 'ipc', 'uts'];
+  // the host's user namespace: they are unshared after the setns instead. Not pid:
+  // unshare(CLONE_NEWPID) only moves the caller's future children, which a call chain
+  // cannot have, and a pid namespace that cannot be entered before it has an init
+  // cannot be made ahead by a helper either. Refused rather than created owned by the
+  // host's user namespace, in which the container could not even mount its /proc.
+  if (joined.has('user') && created.has('pid')) {
+    throw new BerthError(`${fieldOf(cfg, 'pid')}: a new pid namespace together with a user namespace joined by path is not supported: join a pid namespace by path too, or create the user namespace`);
+  }
+  const viaClone = joined.has('user') ? [] : ['user', 'pid', 'network', 'mount', 'ipc', 'uts'];
   for (const type of created) if (viaClone.includes(type)) plan.cloneFlags |= NAMESPACES[type]!.flag;
   Object.assign(plan, idMaps(cfg, created.has('user'), joined.has('user')));
   return plan;
