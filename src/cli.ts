@@ -42,6 +42,19 @@ function requestedCommand(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** A command line yargs refused (unknown command or option, missing argument). */
+class UsageError extends Error {}
+
+/** A global option's value as given (`--log FILE` or `--log=FILE`), before yargs parsed anything. */
+function globalValue(argv: string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i]!;
+    if (word === name) return argv[i + 1];
+    if (word.startsWith(name + '=')) return word.slice(name.length + 1);
+  }
+  return undefined;
+}
+
 function report(error: unknown, debug: boolean): number {
   if (error instanceof BerthError) {
     log.error(error.message);
@@ -88,16 +101,20 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
 
-  let failed: string | undefined;
+  // Thrown, not just noted: yargs would otherwise go on and run the command's handler
+  // without its required arguments.
   parser = parser.fail((msg, err) => {
-    failed = msg ?? err?.message ?? 'invalid arguments';
+    throw new UsageError(msg ?? err?.message ?? 'invalid arguments');
   });
-  const parsed = await parser.parseAsync();
-  if (failed !== undefined) {
+  let parsed: Awaited<ReturnType<typeof parser.parseAsync>>;
+  try {
+    parsed = await parser.parseAsync();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
     // Usage errors still reach --log, where engines look for them.
-    const logFile = typeof parsed?.log === 'string' ? parsed.log : undefined;
-    configureLog({ file: logFile, format: parsed?.logFormat === 'json' ? 'json' : 'text', debug: false });
-    log.error(failed);
+    const format = globalValue(argv, '--log-format') === 'json' ? 'json' : 'text';
+    configureLog({ file: globalValue(argv, '--log'), format, debug: false });
+    log.error(error.message);
     return 1;
   }
   if (parsed.version) {

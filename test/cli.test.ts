@@ -36,3 +36,13 @@ t.test('every command has --help', async (t) => {
     t.match(r.stdout, new RegExp(`berth ${c}`), `${c} --help shows its usage`);
   }
 });
+
+t.test('a missing argument is only a usage error: the command does not run without it', async (t) => {
+  for (const c of ['start', 'state', 'kill', 'delete', 'exec', 'pause', 'resume', 'create', 'run']) {
+    const root = mkdtempSync(join(tmpdir(), 'berth-noarg-'));
+    const r = berth(['--root', root, c]);
+    t.equal(r.status, 1, `${c} exits 1`);
+    t.equal(r.stderr, 'berth: Not enough non-option arguments: got 0, need at least 1\n', `${c}: one usage message, and nothing from the command`);
+    t.equal(r.stdout, '');
+  }
+});
