@@ -17,6 +17,11 @@ export interface CommandModule {
   describe: string;
   builder: (y: Argv<GlobalOptions>) => Argv<any>;
   handler: (args: ArgumentsCamelCase<any> & GlobalOptions) => Promise<void> | void;
+  /**
+   * The words after the container id are the container's command (exec): the module
+   * reads its options itself, so yargs must not refuse options it sees among them.
+   */
+  commandAfterId?: boolean;
 }
 
 
@@ -41,9 +46,6 @@ function requestedCommand(argv: string[]): string | undefined {
   }
   return undefined;
 }
-
-/** A command line yargs refused (unknown command or option, missing argument). */
-class UsageError extends Error {}
 
 /** A global option's value as given (`--log FILE` or `--log=FILE`), before yargs parsed anything. */
 function globalValue(argv: string[], name: string): string | undefined {
@@ -84,13 +86,21 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns ?? 100));
 
   let exitCode = 0;
+  // The first usage error yargs reports. yargs goes on to run the command's handler
+  // after one (a missing container id included), so the handler checks it first.
+  let failed: string | undefined;
   for (const [name, describe] of Object.entries(COMMANDS)) {
     if (name !== wanted) {
       parser = parser.command(name, describe);
       continue;
     }
     const mod = (await import(`./commands/${name}.js`)) as CommandModule;
-    parser = parser.command(mod.command, mod.describe, (y) => mod.builder(y as Argv<GlobalOptions>).strict(), async (args) => {
+    const build = (y: Argv) => {
+      const built = mod.builder(y as Argv<GlobalOptions>);
+      return mod.commandAfterId ? built : built.strict();
+    };
+    parser = parser.command(mod.command, mod.describe, build, async (args) => {
+      if (failed !== undefined) return;
       const globals = args as unknown as ArgumentsCamelCase<any> & GlobalOptions;
       configureLog({ file: globals.log, format: globals.logFormat, debug: globals.debug });
       try {
@@ -101,20 +111,15 @@ export async function main(argv: string[]): Promise<number> {
     });
   }
 
-  // Thrown, not just noted: yargs would otherwise go on and run the command's handler
-  // without its required arguments.
   parser = parser.fail((msg, err) => {
-    throw new UsageError(msg ?? err?.message ?? 'invalid arguments');
+    failed ??= msg ?? err?.message ?? 'invalid arguments';
   });
-  let parsed: Awaited<ReturnType<typeof parser.parseAsync>>;
-  try {
-    parsed = await parser.parseAsync();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
+  const parsed = await parser.parseAsync();
+  if (failed !== undefined) {
     // Usage errors still reach --log, where engines look for them.
     const format = globalValue(argv, '--log-format') === 'json' ? 'json' : 'text';
     configureLog({ file: globalValue(argv, '--log'), format, debug: false });
-    log.error(error.message);
+    log.error(failed);
     return 1;
   }
   if (parsed.version) {

@@ -42,13 +42,6 @@ const SPEC_ARCHS: Record<SeccompArch, true> = {
   SCMP_ARCH_SH: true, SCMP_ARCH_SHEB: true, SCMP_ARCH_PARISC: true, SCMP_ARCH_PARISC64: true, SCMP_ARCH_RISCV64: true,
 };
 
-/**
- * Options the parser knows but the mounts planner accepts only in part. tmpcopyup: only
- * when there is nothing to copy (the chain cannot copy files yet), so advertising it
- * would promise the copy.
- */
-const MOUNT_OPTIONS_IN_PART: readonly string[] = ['tmpcopyup'];
-
 const names = <K extends string>(table: Record<K, unknown>) => Object.keys(table) as K[];
 
 /**
@@ -126,7 +119,7 @@ export function features(): Features {
     ociVersionMin: '1.0.0',
     ociVersionMax: SPEC_VERSION,
     hooks: supportedHooks(),
-    mountOptions: KNOWN_MOUNT_OPTIONS.filter((option) => !MOUNT_OPTIONS_IN_PART.includes(option)),
+    mountOptions: [...KNOWN_MOUNT_OPTIONS],
     linux: {
       namespaces: supportedNamespaces(),
       capabilities: [...CAPABILITIES],

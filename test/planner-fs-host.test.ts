@@ -96,5 +96,11 @@ t.test('destinations are resolved through the rootfs\'s symlinks without leaving
     { destination: '/new', type: 'tmpfs', options: ['tmpcopyup'] },
     { destination: '/usr', type: 'tmpfs' },
   ] }), dir, rootfs);
-  t.same(copyUp.copyUp, { 0: 'contents', 1: 'nothing' });
+  t.same(Object.keys(copyUp.copyUp!), ['0', '1'], 'only the tmpcopyup mounts');
+  t.same(copyUp.copyUp![1], [], 'a missing destination has nothing to copy');
+  const listed = copyUp.copyUp![0]!;
+  t.same(listed.map((e) => e.path), ['dangling', 'lib'], 'everything under /usr, by lstat');
+  const dangling = listed.find((e) => e.path === 'dangling')!;
+  t.same([dangling.mode & 0o170000, dangling.target], [0o120000, '../run/x/stub'], 'a symlink is listed with its target, not followed');
+  t.equal(listed.find((e) => e.path === 'lib')!.mode & 0o170000, 0o040000, 'a directory');
 });

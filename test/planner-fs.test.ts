@@ -198,13 +198,48 @@ t.test("podman's config plans: tmpcopyup where there is nothing to copy, joined 
     sysctl: { 'net.ipv4.ping_group_range': '0 0' },
   });
   const sources = { '/tmp': 'directory', [`${ctr}/shm`]: 'directory', [`${run}/.containerenv`]: 'file' } as const;
-  const p = planOf(cfg, {}, { sources, copyUp: { 1: 'nothing' } });
+  const p = planOf(cfg, {}, { sources, copyUp: { 1: [] } });
   const root = p.fds.firstFree;
   t.ok(lines(of(p, 'mounts[1]')).includes(`mount("tmpfs", "/proc/self/fd/${root + 1}", "tmpfs", ${K.MS_NOSUID | K.MS_NODEV}, NULL)`));
   t.ok(lines(of(p, 'mounts[6]')).includes(`mknodat(${root + 1}, ".containerenv", ${K.S_IFREG | 0o644}, 0)`));
   t.same(p.joinNamespaces, [{ type: 'network', path: '/run/netns/netns-1' }]);
-  t.throws(() => plan(request(cfg, {}, { sources, copyUp: { 1: 'contents' } })),
-    /mounts\[1\].options: tmpcopyup: copying what the image has at \/scratch into the tmpfs is not supported/);
+  const many = Array.from({ length: 257 }, (_, i) => ({ path: `f${i}`, mode: K.S_IFREG | 0o644, uid: 0, gid: 0, size: 1, rdev: 0 }));
+  t.throws(() => plan(request(cfg, {}, { sources, copyUp: { 1: many } })),
+    /mounts\[1\].options: tmpcopyup: the image has more than 256 files and directories at \/scratch; berth copies at most 256/);
+});
+
+t.test('tmpcopyup: the image directory is held open under the tmpfs and copied into it, read-only last', async (t) => {
+  const entries = [
+    { path: 'lock', mode: K.S_IFDIR | 0o1777, uid: 0, gid: 0, size: 0, rdev: 0 },
+    { path: 'lock/file', mode: K.S_IFREG | 0o4640, uid: 5, gid: 7, size: 3, rdev: 0 },
+    { path: 'link', mode: 0o120777, uid: 1, gid: 1, size: 0, rdev: 0, target: '../etc' },
+    { path: 'fifo', mode: K.S_IFIFO | 0o600, uid: 0, gid: 0, size: 0, rdev: 0 },
+  ];
+  const cfg = config({ mounts: [{ destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'ro', 'nosuid'] }] });
+  const p = planOf(cfg, {}, { copyUp: { 0: entries } });
+  const root = p.fds.firstFree;
+  const [image, tmpfs] = [root + 1, root + 2];
+  const s = lines(of(p, 'mounts[0]'));
+  t.same(s, [
+    `sys_openat2(${root}, "run", <24 bytes>, 24)`,
+    `sys_openat2(${root}, "run", <24 bytes>, 24)`,
+    `mount("tmpfs", "/proc/self/fd/${tmpfs}", "tmpfs", ${K.MS_NOSUID}, NULL)`,
+    `close(${tmpfs})`,
+    `sys_openat2(${root}, "run", <24 bytes>, 24)`,
+    'umask(0)',
+    `mkdirat(${tmpfs}, "lock", ${0o1777})`, `fchownat(${tmpfs}, "lock", 0, 0, ${K.AT_SYMLINK_NOFOLLOW})`, `fchmodat(${tmpfs}, "lock", ${0o1777}, 0)`,
+    `sys_openat2(${image}, "lock/file", <24 bytes>, 24)`,
+    `openat(${tmpfs}, "lock/file", ${K.O_WRONLY | K.O_CREAT | K.O_EXCL | K.O_CLOEXEC | K.O_NOFOLLOW}, ${0o4640})`,
+    `sendfile(${tmpfs + 2}, ${tmpfs + 1}, NULL, 3)`, `fchown(${tmpfs + 2}, 5, 7)`, `fchmodat(${tmpfs}, "lock/file", ${0o4640}, 0)`,
+    `close(${tmpfs + 2})`, `close(${tmpfs + 1})`,
+    `symlinkat("../etc", ${tmpfs}, "link")`, `fchownat(${tmpfs}, "link", 1, 1, ${K.AT_SYMLINK_NOFOLLOW})`,
+    `mknodat(${tmpfs}, "fifo", ${K.S_IFIFO | 0o600}, 0)`, `fchownat(${tmpfs}, "fifo", 0, 0, ${K.AT_SYMLINK_NOFOLLOW})`,
+    `sys_mount_setattr(${tmpfs}, "", ${K.AT_EMPTY_PATH}, <32 bytes>, 32)`,
+    `close(${tmpfs})`,
+    `close(${image})`,
+  ]);
+  const source = of(p, 'mounts[0]').find((st) => st.call === 'sys_openat2' && st.args[1] === 'lock/file')!;
+  t.equal(u64s(source.args[2]!)[2], BigInt(K.RESOLVE_BENEATH | K.RESOLVE_NO_SYMLINKS | K.RESOLVE_NO_MAGICLINKS), 'the image file is read without following any symlink');
 });
 
 t.test('idmapped mounts are refused clearly', async (t) => {

@@ -3,7 +3,7 @@
 // One probe script per config; the outputs are compared after normalizing only what
 // cannot be the same (mount ids, host paths, dates).
 import t, { type Test } from 'tap';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleFor, describeResult, resolveRuntime, which, type BundleOptions, type OciConfig } from './helpers/bundle.js';
@@ -213,4 +213,34 @@ t.test('hooks: order, the status each gets, the namespaces each runs in', { skip
     'every hook logged, in the order runc runs them');
   t.match(runc, /hook createContainer creating\nns mnt new\nns uts new\nns pid new\n/, 'createContainer in the container\'s namespaces');
   t.equal(berth, runc, 'berth (found) gives hooks what runc (wanted) gives');
+});
+
+// tmpcopyup (podman puts it on every --tmpfs): the tmpfs starts with the image's files,
+// owners, modes and links, and is the container's own to write. Where berth differs on
+// purpose: runc makes directories with the runtime's umask applied and drops their
+// set-gid bit; berth copies their modes exactly (test/planner-fs.test.ts), so the
+// directories here have plain 0755. Not compared: the mode of the tmpfs's root. runc
+// 1.1.5 chmods any tmpfs mounted over an existing directory to that directory's mode,
+// whatever its mode= option says; berth leaves it as mode= (or tmpfs's 1777) makes it.
+t.test('tmpfs with tmpcopyup over a directory the image has filled', { skip }, async (t) => {
+  const outputs: string[] = [];
+  for (const rt of [resolveRuntime(RUNC!), resolveRuntime('berth')]) {
+    const probe = 'ls -lnR /data | grep -v "^total"; cat /data/sub/file; readlink /data/link; grep " /data " /proc/self/mountinfo; touch /data/new && echo writable';
+    const mounts = [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] }];
+    const bundle = bundleFor(t, { args: ['sh', '-c', `exec 2>&1; ${probe}`], mounts });
+    const data = join(bundle.rootfs, 'data');
+    mkdirSync(join(data, 'sub', 'empty'), { recursive: true });
+    writeFileSync(join(data, 'sub', 'file'), 'from the image\n');
+    chmodSync(join(data, 'sub', 'file'), 0o640);
+    chownSync(join(data, 'sub', 'file'), 5, 7);
+    symlinkSync('/etc/hostname', join(data, 'link'));
+    lchownSync(join(data, 'link'), 3, 4);
+    const r = withOwnRoot(t, rt).run(bundle);
+    if (!t.equal(r.status, 0, describeResult(r))) return;
+    outputs.push(r.stdout);
+  }
+  const [runc, berth] = outputs.map(normalizeAll);
+  t.match(runc, /\/etc\/hostname\n/, 'runc copied the image\'s files');
+  t.match(runc, /-rw-r----- 1 5 7 15 file/, 'with their owners and modes');
+  t.equal(berth, runc, 'berth (found) sees what runc (wanted) sees');
 });

@@ -9,6 +9,8 @@ import { execProcess, foreground, processFromFile, processFromFlags, refuseLabel
 import { COMMANDS } from './index.js';
 
 export const command = 'exec <container-id> [command..]';
+/** Options after the container id are the command's (`exec ID id -G`): see runcArgs. */
+export const commandAfterId = true;
 export const describe = COMMANDS['exec']!;
 
 export const builder = (y: Argv<GlobalOptions>) =>

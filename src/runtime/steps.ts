@@ -37,7 +37,7 @@ export type Call =
   | 'sethostname' | 'setdomainname' | 'setns' | 'unshare' | 'kill' | 'execve' | '_exit'
   | 'sys_pivot_root' | 'sys_openat2' | 'sys_close_range' | 'sys_mount_setattr' | 'sys_open_tree'
   | 'sys_move_mount' | 'sys_setresuid' | 'sys_setresgid' | 'sys_setgroups' | 'sys_capset'
-  | 'sys_prlimit64' | 'sys_seccomp' | 'access';
+  | 'sys_prlimit64' | 'sys_seccomp' | 'access' | 'sendfile' | 'fchown' | 'fchmodat';
 
 export interface Step {
   call: Call;

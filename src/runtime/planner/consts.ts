@@ -62,6 +62,7 @@ export const AT_RECURSIVE = 0x8000;
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
 export const O_DIRECTORY = arm64 ? 0o40000 : 0o200000;
 export const O_NOFOLLOW = arm64 ? 0o100000 : 0o400000;
 export const O_CLOEXEC = 0o2000000;
@@ -69,6 +70,8 @@ export const O_PATH = 0o10000000;
 
 // openat2(2): struct open_how.resolve
 export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
 export const RESOLVE_IN_ROOT = 0x10;
 export const OPEN_HOW_SIZE = 24;
 
@@ -77,6 +80,9 @@ export const S_IFIFO = 0o010000;
 export const S_IFCHR = 0o020000;
 export const S_IFBLK = 0o060000;
 export const S_IFREG = 0o100000;
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
 
 // errno values that steps may tolerate
 export const ENOENT = 2;

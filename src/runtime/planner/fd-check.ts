@@ -12,6 +12,7 @@ export const FD_ARGS: Partial<Record<Step['call'], number[]>> = {
   close: [0], fchdir: [0], fchmod: [0], mkdirat: [0], mknodat: [0], fchownat: [0], openat: [0],
   sys_openat2: [0], symlinkat: [1], read: [0], write: [0], setns: [0], fcntl: [0], ioctl: [0],
   sys_mount_setattr: [0], sys_open_tree: [0], sys_move_mount: [0, 2], dup3: [0],
+  sendfile: [0, 1], fchown: [0], fchmodat: [0],
 };
 
 const AT_FDCWD = -100;

@@ -5,6 +5,7 @@ import { release } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { Config } from '../../config/types.js';
+import { type CopyEntry, MAX_COPY_UP_ENTRIES } from './copy-up.js';
 import { bindSource, isBind } from './mounts.js';
 import { NAMESPACES } from './namespaces.js';
 
@@ -58,8 +59,11 @@ export interface FsHostFacts {
    * RESOLVE_IN_ROOT, so a rootfs changed meanwhile can fail a step but never lead out.
    */
   destinations?: (string[] | undefined)[];
-  /** For tmpfs mounts with tmpcopyup, by mount index: is there anything to copy up? */
-  copyUp?: Record<number, 'nothing' | 'contents'>;
+  /**
+   * For tmpfs mounts with tmpcopyup, by mount index: what the image has at the
+   * destination (at most MAX_COPY_UP_ENTRIES + 1 entries, enough to refuse more).
+   */
+  copyUp?: Record<number, CopyEntry[]>;
 }
 
 export interface MountInfo {
@@ -193,20 +197,38 @@ function mountDestinations(config: Config, rootfs: string): (string[] | undefine
   });
 }
 
-/** What the image has where tmpcopyup mounts go (nothing: missing or an empty directory). */
-function copyUpSources(config: Config, rootfs: string, destinations: (string[] | undefined)[]): Record<number, 'nothing' | 'contents'> {
-  const found: Record<number, 'nothing' | 'contents'> = {};
+/** What the image has where tmpcopyup mounts go (none: missing or an empty directory). */
+function copyUpSources(config: Config, rootfs: string, destinations: (string[] | undefined)[]): Record<number, CopyEntry[]> {
+  const found: Record<number, CopyEntry[]> = {};
   (config.mounts ?? []).forEach((m, i) => {
     const dest = destinations[i];
-    if (!dest || !(m.options ?? []).includes('tmpcopyup')) return;
-    let entries: string[];
-    try {
-      entries = readdirSync(join(rootfs, ...dest));
-    } catch {
-      entries = [];
-    }
-    found[i] = entries.length ? 'contents' : 'nothing';
+    if (dest && (m.options ?? []).includes('tmpcopyup')) found[i] = imageContents(join(rootfs, ...dest));
   });
+  return found;
+}
+
+/** Everything under `dir`, parents first, by lstat (links are listed, never followed). */
+function imageContents(dir: string): CopyEntry[] {
+  const found: CopyEntry[] = [];
+  const walk = (rel: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(rel ? join(dir, rel) : dir).sort();
+    } catch {
+      return; // missing, or not a directory: nothing to copy
+    }
+    for (const name of names) {
+      if (found.length > MAX_COPY_UP_ENTRIES) return;
+      const path = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(join(dir, path));
+      found.push({
+        path, mode: st.mode, uid: st.uid, gid: st.gid, size: st.isFile() ? st.size : 0, rdev: st.rdev,
+        ...(st.isSymbolicLink() ? { target: readlinkSync(join(dir, path)) } : {}),
+      });
+      if (st.isDirectory()) walk(path);
+    }
+  };
+  walk('');
   return found;
 }
 

@@ -2,13 +2,14 @@
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { BerthError } from '../../errors.js';
 import type { Step } from '../steps.js';
-import { AT_EMPTY_PATH, AT_RECURSIVE, EEXIST, MOUNT_ATTR_SIZE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './consts.js';
+import { AT_EMPTY_PATH, AT_RECURSIVE, EEXIST, MOUNT_ATTR_RDONLY, MOUNT_ATTR_SIZE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './consts.js';
 import type { CgroupFacts, FsHostFacts } from './fs-host.js';
 import {
   type Attrs, type MountOptions, bindAttrs, describeAttrs, mountAttr, parseMountOptions, remountFlags,
 } from './mount-options.js';
 import type { OciMount } from './oci.js';
-import { type FsContext, containerPath, covered, display, makeDirs, makeFile, onTarget, step } from './paths.js';
+import { type CopyEntry, checkCopyUpSize, copyUpSteps } from './copy-up.js';
+import { type FsContext, containerPath, covered, display, makeDirs, makeFile, onTarget, resolve, step } from './paths.js';
 
 export interface MountContext {
   fs: FsContext;
@@ -53,7 +54,12 @@ function planMount(mount: OciMount, index: number, ctx: MountContext): Step[] {
   if (isBind(mount)) return bindMount(mount, dest, options, field, ctx);
   if (mount.type === 'cgroup') return cgroupMount(dest, options, field, ctx);
   if (!mount.type) throw new BerthError(`${field}.type: required for a mount that is not a bind mount`);
-  if (options.copyUp) checkCopyUp(mount, index, field, ctx);
+  if (options.copyUp) {
+    if (mount.type !== 'tmpfs') throw new BerthError(`${field}.options: tmpcopyup applies to tmpfs mounts only`);
+    const entries = ctx.facts.copyUp?.[index] ?? [];
+    checkCopyUpSize(entries, mount.destination, field);
+    if (entries.length) return copyUpMount(mount, dest, options, field, ctx, entries);
+  }
   return [
     ...makeDirs(ctx.fs, dest, field),
     ...mountOn(ctx.fs, dest, field, (target) => [
@@ -65,15 +71,29 @@ function planMount(mount: OciMount, index: number, ctx: MountContext): Step[] {
 }
 
 /**
- * tmpcopyup (podman adds it to every --tmpfs): the chain cannot copy files, so it is
- * honoured only where there is nothing to copy, which is where podman's tmpfs mounts
- * usually go (/tmp, /run, a new path); otherwise it is refused rather than ignored.
+ * A tmpfs with tmpcopyup over a directory the image has filled (see copy-up.ts): the
+ * image's directory is held open while the tmpfs is mounted on top and filled from it.
  */
-function checkCopyUp(mount: OciMount, index: number, field: string, ctx: MountContext): void {
-  if (mount.type !== 'tmpfs') throw new BerthError(`${field}.options: tmpcopyup applies to tmpfs mounts only`);
-  if (ctx.facts.copyUp?.[index] !== 'nothing') {
-    throw new BerthError(`${field}.options: tmpcopyup: copying what the image has at ${mount.destination} into the tmpfs is not supported`);
-  }
+function copyUpMount(mount: OciMount, dest: string[], options: MountOptions, field: string, ctx: MountContext, entries: readonly CopyEntry[]): Step[] {
+  const image = ctx.fs.scratch;
+  // With the image's directory held at the scratch fd, the mount's own fds come after it.
+  const above: MountContext = { ...ctx, fs: { ...ctx.fs, scratch: image + 1 } };
+  // A read-only tmpfs is filled first and made read-only after, as runc does.
+  const readonly = (options.flags & MS_RDONLY) !== 0;
+  return [
+    resolve(ctx.fs, dest, field, true),
+    ...mountOn(above.fs, dest, field, (target) => [
+      step('mount', [mount.source || 'tmpfs', target, 'tmpfs', options.flags & ~MS_RDONLY, data(options)], `mount tmpfs on ${display(dest)}`, field),
+    ]),
+    ...onTarget(above.fs, dest, field, (target, tmpfs) => [
+      ...copyUpSteps(entries, image, tmpfs, field),
+      ...(!readonly ? [] : ctx.facts.mountSetattr
+        ? [setattr(tmpfs, dest, { set: MOUNT_ATTR_RDONLY, clr: 0 }, false, field)]
+        : [step('mount', [null, target, null, MS_REMOUNT | MS_BIND | options.flags, null], `make ${display(dest)} read-only`, field)]),
+    ]),
+    ...afterMount(dest, options, field, above),
+    step('close', [image], `close fd ${image}`, field),
+  ];
 }
 
 function data(options: MountOptions): string | null {

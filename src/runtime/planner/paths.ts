@@ -66,7 +66,7 @@ export function display(parts: readonly string[]): string {
 }
 
 /** struct open_how { u64 flags; u64 mode; u64 resolve; } */
-function openHow(flags: number, resolve: number): { bytes: Uint8Array } {
+export function openHow(flags: number, resolve: number): { bytes: Uint8Array } {
   const bytes = new Uint8Array(OPEN_HOW_SIZE);
   const view = new DataView(bytes.buffer);
   view.setBigUint64(0, BigInt(flags), true);
