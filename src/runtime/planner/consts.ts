@@ -1,91 +1,54 @@
-// Kernel ABI numbers the filesystem/namespace planner puts into steps.
-// TODO: replace with bindings/constants.ts once merged.
-
-const arm64 = process.arch === 'arm64';
+// The kernel ABI numbers the filesystem/namespace planner puts into steps, under the
+// flat C names its code reads best with. Every value is bindings/constants.ts's (the one
+// place that knows them, per architecture); nothing is defined here twice.
+import { constants } from 'node:os';
+import {
+  AT, CLONE, MNT, MOUNT_ATTR, MOUNT_ATTR_SIZE_VER0, MS, O, OPEN_HOW_SIZE as OPEN_HOW_BYTES, RESOLVE, S,
+} from '../../../bindings/constants.js';
 
 // clone(2) / unshare(2) / setns(2)
-export const CLONE_NEWTIME = 0x00000080;
-export const CLONE_NEWNS = 0x00020000;
-export const CLONE_NEWCGROUP = 0x02000000;
-export const CLONE_NEWUTS = 0x04000000;
-export const CLONE_NEWIPC = 0x08000000;
-export const CLONE_NEWUSER = 0x10000000;
-export const CLONE_NEWPID = 0x20000000;
-export const CLONE_NEWNET = 0x40000000;
+export const {
+  NEWTIME: CLONE_NEWTIME, NEWNS: CLONE_NEWNS, NEWCGROUP: CLONE_NEWCGROUP, NEWUTS: CLONE_NEWUTS,
+  NEWIPC: CLONE_NEWIPC, NEWUSER: CLONE_NEWUSER, NEWPID: CLONE_NEWPID, NEWNET: CLONE_NEWNET,
+} = CLONE;
 
-// mount(2)
-export const MS_RDONLY = 1;
-export const MS_NOSUID = 2;
-export const MS_NODEV = 4;
-export const MS_NOEXEC = 8;
-export const MS_SYNCHRONOUS = 16;
-export const MS_REMOUNT = 32;
-export const MS_MANDLOCK = 64;
-export const MS_DIRSYNC = 128;
-export const MS_NOSYMFOLLOW = 256;
-export const MS_NOATIME = 1024;
-export const MS_NODIRATIME = 2048;
-export const MS_BIND = 4096;
-export const MS_MOVE = 8192;
-export const MS_REC = 16384;
-export const MS_SILENT = 32768;
-export const MS_UNBINDABLE = 1 << 17;
-export const MS_PRIVATE = 1 << 18;
-export const MS_SLAVE = 1 << 19;
-export const MS_SHARED = 1 << 20;
-export const MS_RELATIME = 1 << 21;
-export const MS_I_VERSION = 1 << 23;
-export const MS_STRICTATIME = 1 << 24;
-export const MS_LAZYTIME = 1 << 25;
-export const MNT_DETACH = 2;
+// mount(2), umount2(2)
+export const {
+  RDONLY: MS_RDONLY, NOSUID: MS_NOSUID, NODEV: MS_NODEV, NOEXEC: MS_NOEXEC, SYNCHRONOUS: MS_SYNCHRONOUS,
+  REMOUNT: MS_REMOUNT, MANDLOCK: MS_MANDLOCK, DIRSYNC: MS_DIRSYNC, NOSYMFOLLOW: MS_NOSYMFOLLOW,
+  NOATIME: MS_NOATIME, NODIRATIME: MS_NODIRATIME, BIND: MS_BIND, MOVE: MS_MOVE, REC: MS_REC, SILENT: MS_SILENT,
+  UNBINDABLE: MS_UNBINDABLE, PRIVATE: MS_PRIVATE, SLAVE: MS_SLAVE, SHARED: MS_SHARED, RELATIME: MS_RELATIME,
+  I_VERSION: MS_I_VERSION, STRICTATIME: MS_STRICTATIME, LAZYTIME: MS_LAZYTIME,
+} = MS;
+export const MNT_DETACH = MNT.DETACH;
 
 // mount_setattr(2): struct mount_attr.attr_set / attr_clr
-export const MOUNT_ATTR_RDONLY = 0x1;
-export const MOUNT_ATTR_NOSUID = 0x2;
-export const MOUNT_ATTR_NODEV = 0x4;
-export const MOUNT_ATTR_NOEXEC = 0x8;
-export const MOUNT_ATTR__ATIME = 0x70;
-export const MOUNT_ATTR_RELATIME = 0x0;
-export const MOUNT_ATTR_NOATIME = 0x10;
-export const MOUNT_ATTR_STRICTATIME = 0x20;
-export const MOUNT_ATTR_NODIRATIME = 0x80;
-export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000;
-export const MOUNT_ATTR_SIZE = 32;
+export const {
+  RDONLY: MOUNT_ATTR_RDONLY, NOSUID: MOUNT_ATTR_NOSUID, NODEV: MOUNT_ATTR_NODEV, NOEXEC: MOUNT_ATTR_NOEXEC,
+  _ATIME: MOUNT_ATTR__ATIME, RELATIME: MOUNT_ATTR_RELATIME, NOATIME: MOUNT_ATTR_NOATIME,
+  STRICTATIME: MOUNT_ATTR_STRICTATIME, NODIRATIME: MOUNT_ATTR_NODIRATIME, NOSYMFOLLOW: MOUNT_ATTR_NOSYMFOLLOW,
+} = MOUNT_ATTR;
+export const MOUNT_ATTR_SIZE = MOUNT_ATTR_SIZE_VER0;
 
 // *at(2) flags
-export const AT_FDCWD = -100;
-export const AT_SYMLINK_NOFOLLOW = 0x100;
-export const AT_EMPTY_PATH = 0x1000;
-export const AT_RECURSIVE = 0x8000;
+export const { FDCWD: AT_FDCWD, SYMLINK_NOFOLLOW: AT_SYMLINK_NOFOLLOW, EMPTY_PATH: AT_EMPTY_PATH, RECURSIVE: AT_RECURSIVE } = AT;
 
-// open(2): O_DIRECTORY and O_NOFOLLOW differ between x86_64 and arm64.
-export const O_RDONLY = 0;
-export const O_WRONLY = 1;
-export const O_CREAT = 0o100;
-export const O_EXCL = 0o200;
-export const O_DIRECTORY = arm64 ? 0o40000 : 0o200000;
-export const O_NOFOLLOW = arm64 ? 0o100000 : 0o400000;
-export const O_CLOEXEC = 0o2000000;
-export const O_PATH = 0o10000000;
+// open(2) (O_DIRECTORY and O_NOFOLLOW per architecture, as bindings chooses them)
+export const {
+  RDONLY: O_RDONLY, WRONLY: O_WRONLY, CREAT: O_CREAT, EXCL: O_EXCL, DIRECTORY: O_DIRECTORY,
+  NOFOLLOW: O_NOFOLLOW, CLOEXEC: O_CLOEXEC, PATH: O_PATH,
+} = O;
 
 // openat2(2): struct open_how.resolve
-export const RESOLVE_NO_MAGICLINKS = 0x02;
-export const RESOLVE_NO_SYMLINKS = 0x04;
-export const RESOLVE_BENEATH = 0x08;
-export const RESOLVE_IN_ROOT = 0x10;
-export const OPEN_HOW_SIZE = 24;
+export const {
+  NO_MAGICLINKS: RESOLVE_NO_MAGICLINKS, NO_SYMLINKS: RESOLVE_NO_SYMLINKS, BENEATH: RESOLVE_BENEATH, IN_ROOT: RESOLVE_IN_ROOT,
+} = RESOLVE;
+export const OPEN_HOW_SIZE = OPEN_HOW_BYTES;
 
-// mknod(2) file types
-export const S_IFIFO = 0o010000;
-export const S_IFCHR = 0o020000;
-export const S_IFBLK = 0o060000;
-export const S_IFREG = 0o100000;
-export const S_IFMT = 0o170000;
-export const S_IFDIR = 0o040000;
-export const S_IFLNK = 0o120000;
+// st_mode file types (mknod(2), lstat)
+export const {
+  IFIFO: S_IFIFO, IFCHR: S_IFCHR, IFBLK: S_IFBLK, IFREG: S_IFREG, IFMT: S_IFMT, IFDIR: S_IFDIR, IFLNK: S_IFLNK,
+} = S;
 
 // errno values that steps may tolerate
-export const ENOENT = 2;
-export const EEXIST = 17;
-export const ENOTDIR = 20;
-export const EINVAL = 22;
+export const { ENOENT, EEXIST, ENOTDIR, EINVAL } = constants.errno;
