@@ -6,26 +6,36 @@ import t, { type Test } from 'tap';
 import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleFor, describeResult, resolveRuntime, which, type BundleOptions, type OciConfig } from './helpers/bundle.js';
+import { bundleFor, describeResult, resolveRuntime, which, type Bundle, type BundleOptions, type OciConfig } from './helpers/bundle.js';
 import { withOwnRoot } from './helpers/own-root.js';
 
 const RUNC = which('runc') ?? (existsSync('/usr/sbin/runc') ? '/usr/sbin/runc' : undefined);
 const skip = RUNC ? false : 'runc is not installed: nothing to compare against';
 
+/** What a side-by-side test does around each run: `prepare` the fresh bundle, `observe` after it. */
+interface Around {
+  /** Called on each fresh bundle before it runs (files in its rootfs, hooks in its config). */
+  prepare?: (bundle: Bundle) => void;
+  /** What to compare, read after the run; by default what the probe printed. */
+  observe?: (stdout: string, bundle: Bundle) => string;
+}
+
 /**
  * Runs `probe` (a sh script; its stderr goes to stdout too) under runc, then berth, each
  * on a fresh bundle built from the same options so that neither sees what the other
- * wrote, and returns what each printed (runc's first). Undefined when a run failed.
+ * wrote, and returns what each printed, or what `observe` read (runc's first).
+ * Undefined when a run failed.
  */
-function sideBySide(t: Test, probe: string, options: BundleOptions = {}): [runc: string, berth: string] | undefined {
+function sideBySide(t: Test, probe: string, options: BundleOptions = {}, around: Around = {}): [runc: string, berth: string] | undefined {
   const outputs: string[] = [];
   for (const rt of [resolveRuntime(RUNC!), resolveRuntime('berth')]) {
     // The probe's own status is part of what is compared (a write meant to fail ends it
     // non-zero under both runtimes); the container itself must run under both.
     const bundle = bundleFor(t, { ...options, args: ['sh', '-c', `exec 2>&1; ${probe}\necho "probe status $?"`] });
+    around.prepare?.(bundle);
     const r = withOwnRoot(t, rt).run(bundle);
     if (!t.equal(r.status, 0, `${describeResult(r)}\n${r.stdout}`)) return undefined;
-    outputs.push(r.stdout);
+    outputs.push(around.observe ? around.observe(r.stdout, bundle) : r.stdout);
   }
   return outputs as [string, string];
 }
@@ -183,30 +193,28 @@ t.test('cwd that does not exist yet is created', { skip }, async (t) => {
 // Every hook kind but poststart (runc 1.1.5 runs those during create, before the process:
 // a deviation conformance/deviations.ts documents) logs, in order, the status it was
 // given and whose mount, uts and pid namespaces it runs in. startContainer runs in the
-// container and reaches the log through a bind mount.
+// container and reaches the log through a bind mount of the bundle directory (which,
+// with the shared rootfs, holds only config.json, the hook script and the log).
 t.test('hooks: order, the status each gets, the namespaces each runs in', { skip }, async (t) => {
-  const logs: string[] = [];
-  for (const rt of [resolveRuntime(RUNC!), resolveRuntime('berth')]) {
-    const dir = mkdtempSync(join(tmpdir(), 'berth-sbs-hooks-'));
-    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'hook.sh'), [
+  const prepare = (bundle: Bundle) => {
+    writeFileSync(bundle.path('hook.sh'), [
       'status=$(sed -n \'s/.*"status":"\\([a-z]*\\)".*/\\1/p\')',
       '{ echo "hook $1 $status"; for n in mnt uts pid; do echo "ns $n $(readlink /proc/self/ns/$n)"; done; } >> "$LOG"',
     ].join('\n'));
-    const onHost = (name: string) => ({ path: '/bin/sh', args: ['sh', join(dir, 'hook.sh'), name], env: [`LOG=${join(dir, 'log')}`] });
-    const hooks = {
+    const onHost = (name: string) => ({ path: '/bin/sh', args: ['sh', bundle.path('hook.sh'), name], env: [`LOG=${bundle.path('log')}`] });
+    bundle.config['hooks'] = {
       prestart: [onHost('prestart')],
       createRuntime: [onHost('createRuntime')],
       createContainer: [onHost('createContainer')],
       startContainer: [{ path: '/bin/sh', args: ['sh', '/hooks/hook.sh', 'startContainer'], env: ['LOG=/hooks/log'] }],
       poststop: [onHost('poststop')],
     };
-    const mounts = [{ destination: '/hooks', type: 'bind', source: dir, options: ['rbind'] }];
-    const bundle = bundleFor(t, { args: ['sh', '-c', 'echo process >> /hooks/log'], mounts, patch: { hooks }, rootfs: 'shared' });
-    const r = withOwnRoot(t, rt).run(bundle);
-    if (!t.equal(r.status, 0, describeResult(r))) return;
-    logs.push(readFileSync(join(dir, 'log'), 'utf8'));
-  }
+    bundle.config['mounts'].push({ destination: '/hooks', type: 'bind', source: bundle.dir, options: ['rbind'] });
+    bundle.write();
+  };
+  const observe = (_stdout: string, bundle: Bundle) => readFileSync(bundle.path('log'), 'utf8');
+  const logs = sideBySide(t, 'echo process >> /hooks/log', { rootfs: 'shared' }, { prepare, observe });
+  if (!logs) return;
   const [runc, berth] = logs.map(normalizeNamespaces);
   const lines = (log: string) => log.split('\n').filter((l) => !l.startsWith('ns '));
   t.same(lines(runc!), ['hook prestart creating', 'hook createRuntime creating', 'hook createContainer creating', 'hook startContainer created', 'process', 'hook poststop stopped', ''],
@@ -223,11 +231,9 @@ t.test('hooks: order, the status each gets, the namespaces each runs in', { skip
 // 1.1.5 chmods any tmpfs mounted over an existing directory to that directory's mode,
 // whatever its mode= option says; berth leaves it as mode= (or tmpfs's 1777) makes it.
 t.test('tmpfs with tmpcopyup over a directory the image has filled', { skip }, async (t) => {
-  const outputs: string[] = [];
-  for (const rt of [resolveRuntime(RUNC!), resolveRuntime('berth')]) {
-    const probe = 'ls -lnR /data | grep -v "^total"; cat /data/sub/file; readlink /data/link; grep " /data " /proc/self/mountinfo; touch /data/new && echo writable';
-    const mounts = [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] }];
-    const bundle = bundleFor(t, { args: ['sh', '-c', `exec 2>&1; ${probe}`], mounts });
+  const probe = 'ls -lnR /data | grep -v "^total"; cat /data/sub/file; readlink /data/link; grep " /data " /proc/self/mountinfo; touch /data/new && echo writable';
+  const mounts = [{ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'tmpcopyup'] }];
+  const prepare = (bundle: Bundle) => {
     const data = join(bundle.rootfs, 'data');
     mkdirSync(join(data, 'sub', 'empty'), { recursive: true });
     writeFileSync(join(data, 'sub', 'file'), 'from the image\n');
@@ -235,10 +241,9 @@ t.test('tmpfs with tmpcopyup over a directory the image has filled', { skip }, a
     chownSync(join(data, 'sub', 'file'), 5, 7);
     symlinkSync('/etc/hostname', join(data, 'link'));
     lchownSync(join(data, 'link'), 3, 4);
-    const r = withOwnRoot(t, rt).run(bundle);
-    if (!t.equal(r.status, 0, describeResult(r))) return;
-    outputs.push(r.stdout);
-  }
+  };
+  const outputs = sideBySide(t, probe, { mounts }, { prepare });
+  if (!outputs) return;
   const [runc, berth] = outputs.map(normalizeAll);
   t.match(runc, /\/etc\/hostname\n/, 'runc copied the image\'s files');
   t.match(runc, /-rw-r----- 1 5 7 15 file/, 'with their owners and modes');
