@@ -1,6 +1,7 @@
 // The cgroups facade the container lifecycle uses. Stable API:
 //
 //   const cg = setupCgroups(config, id, { systemd })   // mkdir + apply linux.resources
+//   (or placeCgroups(...) first, when the paths are needed before, then createCgroups)
 //   cg.addProcess(pid)                                   // place the container's init
 //   state.cgroupPaths = cg.paths                         // plain JSON, for the state record
 //   ...later, in another berth process:
@@ -75,14 +76,24 @@ class Handle implements CgroupHandle {
   }
 }
 
-/** Where setupCgroups will put the container's cgroups (the planner binds them into the container). */
-export function plannedCgroupPaths(config: CgroupConfig, containerId: string, opts: { systemd: boolean }, layout: Layout = detectLayout()): CgroupPaths {
-  return containerPaths(config.linux?.cgroupsPath, containerId, layout, opts.systemd);
+/** Where a container's cgroups go on this host, worked out once before any exists. */
+export interface CgroupPlacement {
+  paths: CgroupPaths;
+  layout: Layout;
+}
+
+/** Where createCgroups will put the container's cgroups (create's planner binds them into the container). */
+export function placeCgroups(config: CgroupConfig, containerId: string, opts: { systemd: boolean }, layout: Layout = detectLayout()): CgroupPlacement {
+  return { paths: containerPaths(config.linux?.cgroupsPath, containerId, layout, opts.systemd), layout };
 }
 
 /** Create the container's cgroups and apply linux.resources (devices default to runc's). */
 export function setupCgroups(config: CgroupConfig, containerId: string, opts: { systemd: boolean }, layout: Layout = detectLayout()): CgroupHandle {
-  const paths = plannedCgroupPaths(config, containerId, opts, layout);
+  return createCgroups(config, placeCgroups(config, containerId, opts, layout));
+}
+
+/** setupCgroups at a placement worked out beforehand. */
+export function createCgroups(config: CgroupConfig, { paths, layout }: CgroupPlacement): CgroupHandle {
   const manager = new CgroupManager(paths, layout);
   try {
     manager.create();

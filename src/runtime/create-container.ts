@@ -13,7 +13,7 @@
 // create leaves no state directory, no process and no cgroup; then poststop hooks run.
 import { closeSync, constants, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { plannedCgroupPaths } from '../cgroups/index.js';
+import { placeCgroups, type CgroupPaths } from '../cgroups/index.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
@@ -64,7 +64,8 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
   try {
     if (options.gate === 'fifo') createFifoGate(container.fifoPath);
     const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: container.fifoPath } : { kind: 'pipe' };
-    let planned = await planCreate(options, { bundle, config, rootfs }, gate);
+    const placement = placeCgroups(config, options.id, { systemd: options.systemdCgroup });
+    let planned = await planCreate(options, { bundle, config, rootfs }, gate, placement.paths);
     if (config.process?.terminal) ({ plan: planned, terminal: pty } = prepareTerminal(planned, 'create', config.process?.consoleSize));
     try {
       child = spawn(planned, { stdio: [0, 1, 2], preserveFds: options.preserveFds });
@@ -72,7 +73,7 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
       pty?.spawned();
     }
     record = newRecord(options.id, child.pid, bundle, rootfs, config);
-    record.cgroupPaths = applyCgroups(config, options.id, child.pid, options.systemdCgroup);
+    record.cgroupPaths = applyCgroups(config, placement, child.pid);
     container.write(record);
 
     const state = ociState(record, 'creating');
@@ -106,7 +107,9 @@ export async function createContainer(options: CreateOptions): Promise<Created> 
 export async function dryRun(options: CreateOptions): Promise<string> {
   const dir = new StateStore(options.root).dirOf(options.id);
   const gate: Gate = options.gate === 'fifo' ? { kind: 'fifo', path: join(dir, EXEC_FIFO) } : { kind: 'pipe' };
-  return formatPlan(await planCreate(options, loadBundle(options), gate));
+  const loaded = loadBundle(options);
+  const { paths } = placeCgroups(loaded.config, options.id, { systemd: options.systemdCgroup });
+  return formatPlan(await planCreate(options, loaded, gate, paths));
 }
 
 interface Bundle {
@@ -124,10 +127,9 @@ function loadBundle(options: CreateOptions): Bundle {
   return { bundle, config, rootfs: resolve(bundle, config.root?.path ?? 'rootfs') };
 }
 
-async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bundle, gate: Gate): Promise<Plan> {
+/** cgroupPaths: where the container's cgroups will be, for a cgroup mount without a cgroup namespace. */
+async function planCreate(options: CreateOptions, { bundle, config, rootfs }: Bundle, gate: Gate, cgroupPaths: CgroupPaths): Promise<Plan> {
   const host = await gatherHostFacts(config, bundle, rootfs);
-  // Known before they exist: a cgroup mount without a cgroup namespace binds them.
-  const cgroupPaths = plannedCgroupPaths(config, options.id, { systemd: options.systemdCgroup });
   return plan({ config, bundle, rootfs, mode: 'create', gate, preserveFds: options.preserveFds, noPivot: options.noPivot, host, cgroupPaths });
 }
 

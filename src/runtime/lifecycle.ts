@@ -4,7 +4,7 @@
 import { closeSync, readlinkSync, unlinkSync } from 'node:fs';
 import { SysError } from '../../bindings/libc.js';
 import { pidfdOpen, pidfdSendSignal } from '../../bindings/syscalls.js';
-import { openCgroups, setupCgroups, type CgroupPaths } from '../cgroups/index.js';
+import { createCgroups, openCgroups, type CgroupPaths, type CgroupPlacement } from '../cgroups/index.js';
 import type { Config } from '../config/types.js';
 import { BerthError } from '../errors.js';
 import { isAlive, isPaused, ociState, type ContainerRecord, type LockedContainer } from '../state/index.js';
@@ -26,8 +26,8 @@ export function signalAllInCgroup(record: ContainerRecord, signal: number): void
  * Create the container's cgroups, apply linux.resources and move `pid` into them while
  * the child still waits for its setup, so nothing it runs escapes its limits.
  */
-export function applyCgroups(config: Config, id: string, pid: number, systemd: boolean): CgroupPaths {
-  const cgroups = setupCgroups(config, id, { systemd });
+export function applyCgroups(config: Config, placement: CgroupPlacement, pid: number): CgroupPaths {
+  const cgroups = createCgroups(config, placement);
   try {
     cgroups.addProcess(pid);
   } catch (error) {
